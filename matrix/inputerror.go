@@ -1,0 +1,40 @@
+package matrix
+
+import "fmt"
+
+// InputError is a defect in a file bindmatrix was asked to read: an expected
+// table or an observation document. It names the place so that a person can
+// go straight to it; the command line turns it into exit code 2.
+type InputError struct {
+	File string
+	Line int // 0 when the defect is the file as a whole
+	Col  int // 0 when unknown
+	Msg  string
+}
+
+func (e *InputError) Error() string {
+	switch {
+	case e.Line == 0:
+		return fmt.Sprintf("%s: %s", e.File, e.Msg)
+	case e.Col == 0:
+		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
+	}
+	return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Col, e.Msg)
+}
+
+func inputErrorf(file string, line, col int, format string, args ...any) *InputError {
+	return &InputError{File: file, Line: line, Col: col, Msg: fmt.Sprintf(format, args...)}
+}
+
+// position turns a byte offset into a 1-based line and column.
+func position(data []byte, offset int64) (line, col int) {
+	line, col = 1, 1
+	for i := int64(0); i < offset && i < int64(len(data)); i++ {
+		if data[i] == '\n' {
+			line, col = line+1, 1
+		} else {
+			col++
+		}
+	}
+	return line, col
+}

@@ -1,0 +1,238 @@
+package matrix
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// Schema is the version of the observation document this package writes and
+// reads. Fields may be added within a schema; renaming or removing one, or
+// changing a value's spelling, needs a new number.
+const Schema = 1
+
+// Observation is the document a run produces: where it ran and what every
+// cell did.
+type Observation struct {
+	Schema   int      `json:"schema"`
+	Platform Platform `json:"platform"`
+	Cells    []Result `json:"cells"`
+}
+
+// Platform says where an observation was made. Name selects the expected
+// table (linux, windows, darwin, freebsd, wine, ...).
+type Platform struct {
+	Name   string `json:"name"`
+	GOOS   string `json:"goos"`
+	GOARCH string `json:"goarch"`
+	Kernel string `json:"kernel"`
+	Go     string `json:"go"`
+}
+
+// Result is one cell as observed: the outcome of the second bind, the OS's
+// own error number, the evidence that the first socket was in its state, and
+// any remark (why a cell is unreached or unsupported).
+type Result struct {
+	Cell
+	Outcome Outcome
+	Native  int
+	Witness string
+	Note    string
+}
+
+// resultJSON spells a Result's fields as schema 1 does. Pointers tell a
+// missing field from a zero value when decoding.
+type resultJSON struct {
+	Proto      *Proto   `json:"proto"`
+	Family     *Family  `json:"family"`
+	FirstAddr  *Addr    `json:"first_addr"`
+	SecondAddr *Addr    `json:"second_addr"`
+	State      *State   `json:"state"`
+	First      *Option  `json:"first"`
+	Second     *Option  `json:"second"`
+	Outcome    *Outcome `json:"outcome"`
+	Native     int      `json:"native"`
+	Witness    string   `json:"witness"`
+	Note       string   `json:"note"`
+}
+
+func (r Result) MarshalJSON() ([]byte, error) {
+	c := r.Cell
+	return json.Marshal(resultJSON{
+		Proto: &c.Proto, Family: &c.Family, FirstAddr: &c.FirstAddr, SecondAddr: &c.SecondAddr,
+		State: &c.State, First: &c.First, Second: &c.Second,
+		Outcome: &r.Outcome, Native: r.Native, Witness: r.Witness, Note: r.Note,
+	})
+}
+
+// Encode writes the observation as indented JSON, one cell per line so that
+// two observations diff line by line.
+func (o *Observation) Encode(w io.Writer) error {
+	var buf bytes.Buffer
+	head, err := json.Marshal(struct {
+		Schema   int      `json:"schema"`
+		Platform Platform `json:"platform"`
+	}{o.Schema, o.Platform})
+	if err != nil {
+		return err
+	}
+	buf.Write(head[:len(head)-1])
+	buf.WriteString(",\"cells\":[")
+	for i, r := range o.Cells {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		line, err := json.Marshal(r)
+		if err != nil {
+			return err
+		}
+		buf.WriteString("\n")
+		buf.Write(line)
+	}
+	buf.WriteString("\n]}\n")
+	_, err = w.Write(buf.Bytes())
+	return err
+}
+
+// DecodeObservation reads an observation document. Every defect, from broken
+// JSON to a duplicate cell, is an *InputError naming file:line:col.
+func DecodeObservation(file string, data []byte) (*Observation, error) {
+	fail := func(offset int64, format string, args ...any) error {
+		line, col := position(data, offset)
+		return inputErrorf(file, line, col, format, args...)
+	}
+	syntax := func(err error, offset int64) error {
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			offset = se.Offset
+		}
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return fail(int64(len(data)), "unexpected end of JSON")
+		}
+		return fail(offset, "%v", err)
+	}
+
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if tok, err := dec.Token(); err != nil {
+		return nil, syntax(err, dec.InputOffset())
+	} else if tok != json.Delim('{') {
+		return nil, fail(0, "an observation is a JSON object, found %v", tok)
+	}
+	obs := &Observation{}
+	seen := map[string]bool{}
+	cellLine := map[Cell]int{}
+	for dec.More() {
+		at := valueStart(data, dec.InputOffset())
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, syntax(err, at)
+		}
+		key, _ := tok.(string)
+		seen[key] = true
+		switch key {
+		case "schema":
+			if err := dec.Decode(&obs.Schema); err != nil {
+				return nil, syntax(err, at)
+			}
+			if obs.Schema != Schema {
+				return nil, fail(at, "schema %d is not supported (this bindmatrix reads schema %d)", obs.Schema, Schema)
+			}
+		case "platform":
+			var raw json.RawMessage
+			if err := dec.Decode(&raw); err != nil {
+				return nil, syntax(err, at)
+			}
+			pdec := json.NewDecoder(bytes.NewReader(raw))
+			pdec.DisallowUnknownFields()
+			if err := pdec.Decode(&obs.Platform); err != nil {
+				return nil, fail(at, "platform: %v", err)
+			}
+			if obs.Platform.Name == "" {
+				return nil, fail(at, "platform: name is empty")
+			}
+		case "cells":
+			if tok, err := dec.Token(); err != nil {
+				return nil, syntax(err, at)
+			} else if tok != json.Delim('[') {
+				return nil, fail(at, "cells must be an array")
+			}
+			for dec.More() {
+				cellAt := valueStart(data, dec.InputOffset())
+				r, err := decodeResult(dec)
+				if err != nil {
+					return nil, fail(cellAt, "cell %d: %v", len(obs.Cells)+1, err)
+				}
+				line, _ := position(data, cellAt)
+				if first, dup := cellLine[r.Cell]; dup {
+					return nil, fail(cellAt, "duplicate cell %s (first at line %d)", r.Cell, first)
+				}
+				cellLine[r.Cell] = line
+				obs.Cells = append(obs.Cells, r)
+			}
+			if _, err := dec.Token(); err != nil {
+				return nil, syntax(err, dec.InputOffset())
+			}
+		default:
+			return nil, fail(at, "unknown field %q (an observation has schema, platform, cells)", key)
+		}
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, syntax(err, dec.InputOffset())
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fail(dec.InputOffset(), "trailing data after the observation")
+	}
+	for _, k := range []string{"schema", "platform", "cells"} {
+		if !seen[k] {
+			return nil, inputErrorf(file, 0, 0, "missing field %q", k)
+		}
+	}
+	if len(obs.Cells) == 0 {
+		return nil, inputErrorf(file, 0, 0, "no cells")
+	}
+	return obs, nil
+}
+
+func decodeResult(dec *json.Decoder) (Result, error) {
+	var raw json.RawMessage
+	if err := dec.Decode(&raw); err != nil {
+		return Result{}, err
+	}
+	var rj resultJSON
+	strict := json.NewDecoder(bytes.NewReader(raw))
+	strict.DisallowUnknownFields()
+	if err := strict.Decode(&rj); err != nil {
+		return Result{}, err
+	}
+	for _, f := range []struct {
+		name    string
+		missing bool
+	}{
+		{"proto", rj.Proto == nil}, {"family", rj.Family == nil},
+		{"first_addr", rj.FirstAddr == nil}, {"second_addr", rj.SecondAddr == nil},
+		{"state", rj.State == nil}, {"first", rj.First == nil}, {"second", rj.Second == nil},
+		{"outcome", rj.Outcome == nil},
+	} {
+		if f.missing {
+			return Result{}, fmt.Errorf("missing field %q", f.name)
+		}
+	}
+	if *rj.Outcome == Unknown {
+		return Result{}, fmt.Errorf("outcome %q belongs in expected tables, not observations", Unknown)
+	}
+	return Result{
+		Cell:    Cell{*rj.Proto, *rj.Family, *rj.FirstAddr, *rj.SecondAddr, *rj.State, *rj.First, *rj.Second},
+		Outcome: *rj.Outcome, Native: rj.Native, Witness: rj.Witness, Note: rj.Note,
+	}, nil
+}
+
+// valueStart skips the separators a json.Decoder has not consumed yet, so
+// that an error points at the value itself rather than the comma before it.
+func valueStart(data []byte, offset int64) int64 {
+	for offset < int64(len(data)) && bytes.IndexByte([]byte(" \t\r\n,:"), data[offset]) >= 0 {
+		offset++
+	}
+	return offset
+}

@@ -1,0 +1,362 @@
+package matrix
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+)
+
+// A Table is the checked-in expectation for one platform: a text file with one
+// cell per line, so that a change of OS behaviour is a one-line diff.
+//
+//	# comments start with '#', anywhere
+//	platform linux
+//	provenance observed linux 6.1.0-27-cloud-amd64 amd64 go1.26.8 2026-11-23
+//	# proto family state      first_addr second_addr first        second  outcome
+//	tcp     ipv4   bound      specific   specific    none         none    bind:EADDRINUSE
+//
+// Every cell of the matrix must be present: a table that silently lacks cells
+// would make a comparison smaller without saying so.
+type Table struct {
+	File       string
+	Platform   string
+	Provenance []Provenance
+	Entries    map[Cell]Entry
+
+	// What Accept needs to write the file back with its comments.
+	header   []string // lines before the first cell, directives excluded
+	trailer  []string // comment and blank lines after the last cell
+	provLine int      // index in header where the platform and provenance lines go
+}
+
+// Provenance says where a table's outcomes come from.
+type Provenance struct {
+	Kind string // "observed" or "documented"
+	Text string // observed: OS, kernel, arch, Go, date; documented: the source
+}
+
+func (p Provenance) String() string { return p.Kind + " " + p.Text }
+
+// Entry is one expected cell.
+type Entry struct {
+	Outcome Outcome
+	Line    int
+	Comment string   // trailing comment on the cell's line, without '#'
+	Above   []string // comment and blank lines directly above the cell
+}
+
+// Column order of a cell line, and the width each is padded to.
+var tableColumns = []struct {
+	name  string
+	width int
+}{
+	{"proto", 5}, {"family", 6}, {"state", 11}, {"first_addr", 10}, {"second_addr", 11},
+	{"first", 19}, {"second", 19}, {"outcome", 0},
+}
+
+// LoadTable reads the expected table for a platform from dir.
+func LoadTable(dir, platform string) (*Table, error) {
+	file := filepath.Join(dir, platform+".txt")
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	t, err := ParseTable(file, data)
+	if err != nil {
+		return nil, err
+	}
+	if t.Platform != platform {
+		return nil, inputErrorf(file, 0, 0, "says platform %q, but the file is named for %q", t.Platform, platform)
+	}
+	return t, t.Complete(AllCells())
+}
+
+// ParseTable parses a table. Every defect is an *InputError naming file:line.
+func ParseTable(file string, data []byte) (*Table, error) {
+	t := &Table{File: file, Entries: map[Cell]Entry{}, provLine: -1}
+	if len(data) > 0 && data[len(data)-1] != '\n' {
+		data = append(data, '\n')
+	}
+	lines := strings.Split(string(data[:len(data)-min(len(data), 1)]), "\n")
+	if len(data) == 0 {
+		lines = nil
+	}
+	var pending []string // comments waiting for the next cell
+	for i, raw := range lines {
+		n := i + 1
+		if strings.HasSuffix(raw, "\r") {
+			return nil, inputErrorf(file, n, len(raw), "carriage return at end of line: the file has CRLF line endings (convert to LF; .gitattributes keeps it so)")
+		}
+		body, comment, hasComment := strings.Cut(raw, "#")
+		words := strings.Fields(body)
+		if len(words) == 0 {
+			pending = append(pending, raw)
+			continue
+		}
+		switch words[0] {
+		case "platform", "provenance":
+			if len(t.Entries) > 0 {
+				return nil, inputErrorf(file, n, 1, "%s must come before the first cell", words[0])
+			}
+			t.header = append(t.header, pending...)
+			pending = nil
+			if err := t.directive(file, n, words, raw); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if t.Platform == "" {
+			return nil, inputErrorf(file, n, 1, "cell before the 'platform NAME' line")
+		}
+		if len(t.Entries) == 0 {
+			t.header = append(t.header, pending...)
+			pending = nil
+		}
+		cell, outcome, err := parseCellLine(file, n, raw, words)
+		if err != nil {
+			return nil, err
+		}
+		if prev, dup := t.Entries[cell]; dup {
+			return nil, inputErrorf(file, n, 1, "duplicate cell %s (first at line %d)", cell, prev.Line)
+		}
+		e := Entry{Outcome: outcome, Line: n, Above: pending}
+		if hasComment {
+			e.Comment = strings.TrimSpace(comment)
+		}
+		if outcome == Unknown && e.Comment == "" && !hasReason(pending) {
+			return nil, inputErrorf(file, n, 1, "outcome unknown needs a reason: a comment on the line or directly above")
+		}
+		t.Entries[cell] = e
+		pending = nil
+	}
+	if len(t.Entries) == 0 {
+		t.header = append(t.header, pending...)
+	} else {
+		t.trailer = pending
+	}
+	if t.Platform == "" {
+		return nil, inputErrorf(file, 0, 0, "no 'platform NAME' line")
+	}
+	if len(t.Provenance) == 0 {
+		return nil, inputErrorf(file, 0, 0, "no 'provenance observed|documented ...' line")
+	}
+	return t, nil
+}
+
+func hasReason(comments []string) bool {
+	for _, c := range comments {
+		if strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(c), "#")) != "" {
+			return true
+		}
+	}
+	return false
+}
+
+func (t *Table) directive(file string, n int, words []string, raw string) error {
+	switch words[0] {
+	case "platform":
+		if t.provLine < 0 {
+			t.provLine = len(t.header)
+		}
+		if len(words) != 2 {
+			return inputErrorf(file, n, 1, "want 'platform NAME'")
+		}
+		if t.Platform != "" {
+			return inputErrorf(file, n, 1, "second platform line")
+		}
+		t.Platform = words[1]
+	case "provenance":
+		if len(words) < 3 || (words[1] != "observed" && words[1] != "documented") {
+			return inputErrorf(file, n, 1, "want 'provenance observed|documented TEXT'")
+		}
+		body, _, _ := strings.Cut(raw, "#")
+		text := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(body), "provenance"))
+		text = strings.TrimSpace(strings.TrimPrefix(text, words[1]))
+		t.Provenance = append(t.Provenance, Provenance{Kind: words[1], Text: text})
+	}
+	return nil
+}
+
+// parseCellLine reads "proto family state first_addr second_addr first second outcome".
+func parseCellLine(file string, n int, raw string, words []string) (Cell, Outcome, error) {
+	if len(words) != len(tableColumns) {
+		names := make([]string, len(tableColumns))
+		for i, c := range tableColumns {
+			names[i] = c.name
+		}
+		return Cell{}, "", inputErrorf(file, n, 1, "want %d columns (%s), found %d",
+			len(tableColumns), strings.Join(names, " "), len(words))
+	}
+	col := func(i int) int { return columnOf(raw, words, i) }
+	var c Cell
+	var err error
+	wrap := func(i int, e error) error {
+		return inputErrorf(file, n, col(i), "column %d (%s): %v", i+1, tableColumns[i].name, e)
+	}
+	if c.Proto, err = ParseProto(words[0]); err != nil {
+		return c, "", wrap(0, err)
+	}
+	if c.Family, err = ParseFamily(words[1]); err != nil {
+		return c, "", wrap(1, err)
+	}
+	if c.State, err = ParseState(words[2]); err != nil {
+		return c, "", wrap(2, err)
+	}
+	if c.FirstAddr, err = ParseAddr(words[3]); err != nil {
+		return c, "", wrap(3, err)
+	}
+	if c.SecondAddr, err = ParseAddr(words[4]); err != nil {
+		return c, "", wrap(4, err)
+	}
+	if c.First, err = ParseOption(words[5]); err != nil {
+		return c, "", wrap(5, err)
+	}
+	if c.Second, err = ParseOption(words[6]); err != nil {
+		return c, "", wrap(6, err)
+	}
+	o, err := ParseOutcome(words[7])
+	if err != nil {
+		return c, "", wrap(7, err)
+	}
+	if o == Unreached {
+		return c, "", wrap(7, fmt.Errorf("an expected table says what should happen; unreached is what a run reports when it could not tell"))
+	}
+	return c, o, nil
+}
+
+// columnOf finds the 1-based column where the i-th word of a line starts.
+func columnOf(raw string, words []string, i int) int {
+	at := 0
+	for j := 0; j <= i; j++ {
+		k := strings.Index(raw[at:], words[j])
+		if k < 0 {
+			return 1
+		}
+		if j == i {
+			return at + k + 1
+		}
+		at += k + len(words[j])
+	}
+	return 1
+}
+
+// Complete reports cells of want the table lacks, as an *InputError.
+func (t *Table) Complete(want []Cell) error {
+	var missing []Cell
+	for _, c := range want {
+		if _, ok := t.Entries[c]; !ok {
+			missing = append(missing, c)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	return inputErrorf(t.File, 0, 0, "%d of %d cells missing, first %s (regenerate with 'bindmatrix accept' or add them by hand)",
+		len(missing), len(want), missing[0])
+}
+
+// Cells lists the table's cells in canonical order.
+func (t *Table) Cells() []Cell {
+	cells := make([]Cell, 0, len(t.Entries))
+	for c := range t.Entries {
+		cells = append(cells, c)
+	}
+	SortCells(cells)
+	return cells
+}
+
+// Accept folds an observation into the table: observed outcomes replace the
+// expected ones, new cells are added, comments stay where they were, and the
+// observed provenance replaces the old one. Unreached cells are not accepted;
+// they are returned so the caller can say so.
+func (t *Table) Accept(obs *Observation, prov Provenance) (unaccepted []Result) {
+	for _, r := range obs.Cells {
+		if r.Outcome == Unreached {
+			unaccepted = append(unaccepted, r)
+			continue
+		}
+		e := t.Entries[r.Cell]
+		e.Outcome = r.Outcome
+		t.Entries[r.Cell] = e
+	}
+	kept := slices.DeleteFunc(t.Provenance, func(p Provenance) bool { return p.Kind == prov.Kind })
+	t.Provenance = append([]Provenance{prov}, kept...)
+	return unaccepted
+}
+
+// NewTable starts an empty table for a platform, with a header that tells a
+// reader what the file is.
+func NewTable(file, platform string) *Table {
+	return &Table{
+		File:     file,
+		Platform: platform,
+		Entries:  map[Cell]Entry{},
+		header: []string{
+			"# Expected outcomes of the second bind() on " + platform + ", one cell per line.",
+			"# Outcome vocabulary and columns: see the README. Regenerate observed cells with",
+			"# 'bindmatrix accept' and review the diff before committing.",
+		},
+		provLine: 3,
+	}
+}
+
+// Format writes the table back as text, in canonical cell order.
+func (t *Table) Format() []byte {
+	var b bytes.Buffer
+	provAt := t.provLine
+	if provAt < 0 || provAt > len(t.header) {
+		provAt = len(t.header)
+	}
+	for i := 0; i <= len(t.header); i++ {
+		if i == provAt {
+			fmt.Fprintf(&b, "platform %s\n", t.Platform)
+			for _, p := range t.Provenance {
+				fmt.Fprintf(&b, "provenance %s\n", p)
+			}
+		}
+		if i < len(t.header) {
+			b.WriteString(t.header[i] + "\n")
+		}
+	}
+	for i, c := range t.Cells() {
+		e := t.Entries[c]
+		if i == 0 && len(e.Above) == 0 {
+			b.WriteString(columnHeading() + "\n")
+		}
+		for _, l := range e.Above {
+			b.WriteString(l + "\n")
+		}
+		b.WriteString(cellLine(c, e) + "\n")
+	}
+	for _, l := range t.trailer {
+		b.WriteString(l + "\n")
+	}
+	return b.Bytes()
+}
+
+func columnHeading() string {
+	var parts []string
+	for _, c := range tableColumns {
+		parts = append(parts, c.name)
+	}
+	return "# " + strings.Join(parts, " ")
+}
+
+func cellLine(c Cell, e Entry) string {
+	words := []string{c.Proto.String(), c.Family.String(), c.State.String(), c.FirstAddr.String(),
+		c.SecondAddr.String(), c.First.String(), c.Second.String(), string(e.Outcome)}
+	var b strings.Builder
+	for i, w := range words {
+		b.WriteString(w)
+		if pad := tableColumns[i].width - len(w); i < len(words)-1 {
+			b.WriteString(strings.Repeat(" ", max(pad, 0)+1))
+		}
+	}
+	if e.Comment != "" {
+		b.WriteString("  # " + e.Comment)
+	}
+	return b.String()
+}

@@ -1,0 +1,300 @@
+package scenarios
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"runtime"
+	"time"
+
+	"github.com/bindmatrix/bindmatrix/matrix"
+)
+
+// runCell asks one cell's question and records the answer with its evidence.
+func runCell(c matrix.Cell, w *witness, book *portBook) matrix.Result {
+	r := matrix.Result{Cell: c}
+	for _, o := range []matrix.Option{c.First, c.Second} {
+		if _, _, exists := sockoptOf(o); !exists {
+			r.Outcome = matrix.Unsupported
+			r.Witness = "none needed: no socket was made"
+			r.Note = fmt.Sprintf("%s does not exist on %s", o, runtime.GOOS)
+			return r
+		}
+	}
+	first := &firstSocket{cell: c, witness: w}
+	defer first.tearDown(book)
+	if err := first.setUp(book); err != nil {
+		r.Outcome = matrix.Unreached
+		r.Witness = first.evidence
+		r.Note = err.Error()
+		return r
+	}
+	r.Witness = first.evidence
+	second, err := bindSecond(c, first.port)
+	if second != noSocket {
+		second.close()
+	}
+	if err != nil {
+		r.Outcome, r.Native = outcomeOf(err)
+		return r
+	}
+	r.Outcome = matrix.OK
+	return r
+}
+
+// bindSecond opens the second socket, sets its option and binds it to the
+// first socket's port; for TCP it also listens, since a server needs both.
+func bindSecond(c matrix.Cell, port uint16) (socket, error) {
+	fam := familyOf(c.Family)
+	s, err := openSocket(fam, c.Proto)
+	if err != nil {
+		return noSocket, err
+	}
+	if err := setOption(s, c.Second); err != nil {
+		return s, err
+	}
+	if err := s.bind(address(fam, c.SecondAddr, port)); err != nil {
+		return s, err
+	}
+	return s, s.listen()
+}
+
+func setOption(s socket, o matrix.Option) error {
+	level, name, exists := sockoptOf(o)
+	if !exists {
+		return fmt.Errorf("%s does not exist on %s", o, runtime.GOOS)
+	}
+	if o == matrix.None {
+		return nil
+	}
+	return s.setInt(level, name, 1)
+}
+
+// firstSocket is the first side of a cell: the socket that binds first and
+// whatever connection it takes to walk it into its state.
+type firstSocket struct {
+	cell     matrix.Cell
+	witness  *witness
+	port     uint16
+	evidence string   // what proved the state
+	open     []socket // closed at tear-down
+	conns    []socket // connected sockets, reset at tear-down
+}
+
+// setUp binds the first socket on a clean port and walks it into the cell's
+// state; it returns an error when the state cannot be reached or proven.
+func (f *firstSocket) setUp(book *portBook) error {
+	fam := familyOf(f.cell.Family)
+	s, err := f.bindFirst(book, fam)
+	if err != nil {
+		return err
+	}
+	local := address(fam, f.cell.FirstAddr, f.port)
+	loop := address(fam, matrix.Specific, f.port) // where a client connects
+	switch f.cell.State {
+	case matrix.Bound:
+		return f.proveBound(s, local)
+	case matrix.Listening:
+		if err := s.listen(); err != nil {
+			return fmt.Errorf("first socket: %w", err)
+		}
+		return f.proveListening(s, loop)
+	case matrix.Established, matrix.TimeWait:
+		if err := s.listen(); err != nil {
+			return fmt.Errorf("first socket: %w", err)
+		}
+		server, client, err := f.connect(s, fam, loop)
+		if err != nil {
+			return err
+		}
+		serverAddr, err1 := server.localAddr()
+		clientAddr, err2 := client.localAddr()
+		if err := errors.Join(err1, err2); err != nil {
+			return err
+		}
+		if f.cell.State == matrix.Established {
+			// Only the accepted connection may hold the port.
+			f.closeOpen(s)
+			return f.proveEstablished(serverAddr, clientAddr)
+		}
+		// The side that closes first enters TIME_WAIT: the accepted one.
+		f.closeConn(server)
+		f.closeConn(client)
+		f.closeOpen(s)
+		return f.proveTimeWait(serverAddr, clientAddr)
+	case matrix.Closed:
+		f.closeOpen(s)
+		if _, err := probeFreePort(f.port); err != nil {
+			return fmt.Errorf("port %d not free after close: %w", f.port, err)
+		}
+		f.evidence = fmt.Sprintf("closed; plain binds of 0.0.0.0:%d and [::]:%d then succeeded", f.port, f.port)
+		return nil
+	}
+	return fmt.Errorf("state %s has no scenario", f.cell.State)
+}
+
+// bindFirst binds the first socket with its option on a clean port.
+func (f *firstSocket) bindFirst(book *portBook, fam family) (socket, error) {
+	var last error
+	for range portTries {
+		port, err := book.take()
+		if err != nil {
+			return noSocket, err
+		}
+		s, err := openSocket(fam, f.cell.Proto)
+		if err != nil {
+			book.release(port)
+			return noSocket, fmt.Errorf("first socket: %w", err)
+		}
+		if err := setOption(s, f.cell.First); err != nil {
+			s.close()
+			book.release(port)
+			return noSocket, fmt.Errorf("first socket: %w", err)
+		}
+		if err := s.bind(address(fam, f.cell.FirstAddr, port)); err != nil {
+			// Taken since the probe, by another process: try another.
+			s.close()
+			book.release(port)
+			last = err
+			continue
+		}
+		f.port = port
+		f.open = append(f.open, s)
+		return s, nil
+	}
+	return noSocket, fmt.Errorf("first socket: %w: %v", errPortBusy, last)
+}
+
+func (f *firstSocket) proveBound(s socket, want netip.AddrPort) error {
+	got, err := s.localAddr()
+	if err != nil {
+		return err
+	}
+	listening, err := s.listening()
+	if err != nil {
+		return err
+	}
+	if got != want || listening {
+		return fmt.Errorf("first socket is at %s (listening=%v), want %s not listening", got, listening, want)
+	}
+	f.evidence = fmt.Sprintf("getsockname %s; SO_ACCEPTCONN=0", got)
+	return nil
+}
+
+func (f *firstSocket) proveListening(s socket, loop netip.AddrPort) error {
+	listening, err := s.listening()
+	if err != nil {
+		return err
+	}
+	if !listening {
+		return fmt.Errorf("first socket: SO_ACCEPTCONN=0 after listen")
+	}
+	f.evidence = "SO_ACCEPTCONN=1"
+	state, found, err := f.witness.tcpState(loop, netip.AddrPort{})
+	switch {
+	case errors.Is(err, errNoWitness):
+		return nil // the socket's own word is proof enough of listening
+	case err != nil:
+		return err
+	case !found || state != tcpListen:
+		return fmt.Errorf("%s finds no listener for %s (found=%v state=%s)", witnessName, loop, found, state)
+	}
+	f.evidence += fmt.Sprintf("; %s %s for %s", witnessName, state, loop)
+	return nil
+}
+
+// connect connects a plain client to the listener and accepts it.
+func (f *firstSocket) connect(listener socket, fam family, loop netip.AddrPort) (server, client socket, err error) {
+	client, err = openSocket(fam, f.cell.Proto)
+	if err != nil {
+		return noSocket, noSocket, err
+	}
+	f.conns = append(f.conns, client)
+	if err := client.connect(loop); err != nil {
+		return noSocket, noSocket, fmt.Errorf("client: %w", err)
+	}
+	server, err = listener.accept()
+	if err != nil {
+		return noSocket, noSocket, fmt.Errorf("first socket: %w", err)
+	}
+	f.conns = append(f.conns, server)
+	return server, client, nil
+}
+
+func (f *firstSocket) proveEstablished(server, client netip.AddrPort) error {
+	state, found, err := f.witness.tcpState(server, client)
+	if err != nil {
+		return fmt.Errorf("cannot prove established: %w", err)
+	}
+	if !found || state != tcpEstablished {
+		return fmt.Errorf("%s: connection %s<->%s found=%v state=%s, want ESTABLISHED", witnessName, server, client, found, state)
+	}
+	_, listener, err := f.witness.tcpState(server, netip.AddrPort{})
+	if err != nil {
+		return err
+	}
+	if listener {
+		return fmt.Errorf("%s: a listener on %s survived its close", witnessName, server)
+	}
+	f.evidence = fmt.Sprintf("%s %s %s<->%s; no listener on port %d", witnessName, state, server, client, f.port)
+	return nil
+}
+
+// timeWaitPatience bounds how long the kernel may take to finish the close
+// handshake on loopback; it is a limit, not a sleep: the lookup is the proof.
+const timeWaitPatience = 2 * time.Second
+
+func (f *firstSocket) proveTimeWait(server, client netip.AddrPort) error {
+	deadline := time.Now().Add(timeWaitPatience)
+	for delay := time.Duration(0); ; delay = min(max(2*delay, 20*time.Microsecond), 5*time.Millisecond) {
+		state, found, err := f.witness.tcpState(server, client)
+		if err != nil {
+			return fmt.Errorf("cannot prove time_wait: %w", err)
+		}
+		if found && state == tcpTimeWait {
+			f.evidence = fmt.Sprintf("%s %s %s<->%s; listener and both ends closed", witnessName, state, server, client)
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s: connection %s<->%s found=%v state=%s after %v, want TIME_WAIT",
+				witnessName, server, client, found, state, timeWaitPatience)
+		}
+		if delay == 0 {
+			runtime.Gosched()
+		} else {
+			time.Sleep(delay)
+		}
+	}
+}
+
+func (f *firstSocket) closeOpen(s socket) {
+	for i, o := range f.open {
+		if o == s {
+			f.open = append(f.open[:i], f.open[i+1:]...)
+		}
+	}
+	s.close()
+}
+
+func (f *firstSocket) closeConn(s socket) {
+	for i, o := range f.conns {
+		if o == s {
+			f.conns = append(f.conns[:i], f.conns[i+1:]...)
+		}
+	}
+	s.close()
+}
+
+// tearDown closes everything the cell opened and gives its port back.
+func (f *firstSocket) tearDown(book *portBook) {
+	for _, s := range f.conns {
+		s.abort()
+	}
+	for _, s := range f.open {
+		s.close()
+	}
+	f.conns, f.open = nil, nil
+	if f.port != 0 {
+		book.release(f.port)
+	}
+}

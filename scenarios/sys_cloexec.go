@@ -1,0 +1,16 @@
+//go:build linux || freebsd
+
+package scenarios
+
+import "golang.org/x/sys/unix"
+
+// newFD and acceptFD create descriptors that are closed on exec atomically,
+// so that a child process started by another goroutine never inherits one.
+func newFD(domain int) (int, error) {
+	return unix.Socket(domain, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+}
+
+func acceptFD(fd int) (int, error) {
+	nfd, _, err := unix.Accept4(fd, unix.SOCK_CLOEXEC)
+	return nfd, err
+}
