@@ -10,6 +10,7 @@ import (
 type Comparison struct {
 	Platform    Platform
 	Table       *Table
+	Observed    []Result     // every observed cell, in the observation's order
 	Compared    int          // observed cells with an expectation to hold them to
 	Agree       int          // of those, how many matched
 	Differences []Difference // observed outcome differs from the expected one
@@ -46,7 +47,7 @@ func (c *Comparison) Verdict() Verdict {
 
 // Compare holds every observed cell to the table.
 func Compare(t *Table, obs *Observation) *Comparison {
-	cmpn := &Comparison{Platform: obs.Platform, Table: t}
+	cmpn := &Comparison{Platform: obs.Platform, Table: t, Observed: obs.Cells}
 	want := map[Cell]Outcome{}
 	got := map[Cell]Outcome{}
 	for _, r := range obs.Cells {

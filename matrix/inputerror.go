@@ -10,7 +10,10 @@ type InputError struct {
 	Line int // 0 when the defect is the file as a whole
 	Col  int // 0 when unknown
 	Msg  string
+	Err  error // a sentinel such as ErrNoTable, for errors.Is
 }
+
+func (e *InputError) Unwrap() error { return e.Err }
 
 func (e *InputError) Error() string {
 	switch {

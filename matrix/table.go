@@ -2,8 +2,10 @@ package matrix
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
-	"os"
+	"io/fs"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -53,16 +55,34 @@ var tableColumns = []struct {
 	name  string
 	width int
 }{
-	{"proto", 5}, {"family", 6}, {"state", 11}, {"first_addr", 10}, {"second_addr", 11},
+	{"proto", 7}, {"family", 6}, {"state", 11}, {"first_addr", 10}, {"second_addr", 11},
 	{"first", 19}, {"second", 19}, {"outcome", 0},
 }
 
-// LoadTable reads the expected table for a platform from dir.
-func LoadTable(dir, platform string) (*Table, error) {
-	file := filepath.Join(dir, platform+".txt")
-	data, err := os.ReadFile(file)
+// ErrNoTable says a platform has no expected table yet.
+var ErrNoTable = errors.New("no expected table")
+
+// LoadTable reads the expected table for a platform from fsys, naming it
+// dir/PLATFORM.txt in messages; it must hold every cell of the matrix.
+func LoadTable(fsys fs.FS, dir, platform string) (*Table, error) {
+	t, err := ReadTable(fsys, dir, platform)
 	if err != nil {
 		return nil, err
+	}
+	return t, t.Complete(AllCells())
+}
+
+// ReadTable is LoadTable without the rule that every cell be present: what
+// accept needs to fill a table in.
+func ReadTable(fsys fs.FS, dir, platform string) (*Table, error) {
+	file := path.Join(filepath.ToSlash(dir), platform+".txt")
+	data, err := fs.ReadFile(fsys, platform+".txt")
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, &InputError{File: file, Err: ErrNoTable,
+			Msg: fmt.Sprintf("no expected table for platform %q (create it with 'bindmatrix accept')", platform)}
+	}
+	if err != nil {
+		return nil, &InputError{File: file, Msg: err.Error()}
 	}
 	t, err := ParseTable(file, data)
 	if err != nil {
@@ -71,7 +91,7 @@ func LoadTable(dir, platform string) (*Table, error) {
 	if t.Platform != platform {
 		return nil, inputErrorf(file, 0, 0, "says platform %q, but the file is named for %q", t.Platform, platform)
 	}
-	return t, t.Complete(AllCells())
+	return t, nil
 }
 
 // ParseTable parses a table. Every defect is an *InputError naming file:line.
@@ -337,12 +357,20 @@ func (t *Table) Format() []byte {
 	return b.Bytes()
 }
 
+// columnHeading names the columns above the first cell, aligned with them.
 func columnHeading() string {
-	var parts []string
-	for _, c := range tableColumns {
-		parts = append(parts, c.name)
+	var b strings.Builder
+	for i, c := range tableColumns {
+		name := c.name
+		if i == 0 {
+			name = "# " + name
+		}
+		b.WriteString(name)
+		if i < len(tableColumns)-1 {
+			b.WriteString(strings.Repeat(" ", max(c.width-len(name), 0)+1))
+		}
 	}
-	return "# " + strings.Join(parts, " ")
+	return b.String()
 }
 
 func cellLine(c Cell, e Entry) string {

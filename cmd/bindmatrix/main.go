@@ -1,18 +1,94 @@
+// Command bindmatrix runs the socket bind() matrix on this machine, compares
+// what happened with the checked-in expected table for this platform, and
+// renders the differences. It holds flags and exit codes only; the work is
+// done by packages matrix, scenarios and report.
 package main
 
 import (
-	"os"
-	"time"
+	"errors"
+	"flag"
 	"fmt"
+	"io"
+	"os"
 
 	"github.com/bindmatrix/bindmatrix/matrix"
-	"github.com/bindmatrix/bindmatrix/scenarios"
 )
 
+// Exit codes, distinct so that CI can tell a regression from a broken run.
+const (
+	exitAgree      = 0 // every compared cell matched the expected table
+	exitDiffer     = 1 // at least one cell differs
+	exitBadInput   = 2 // bad flags, a corrupt table or observation, or a run that could not start
+	exitIncomplete = 3 // nothing differs, but some cells were unreached
+)
+
+const usage = `bindmatrix: the truth about bind() on this machine.
+
+Usage:
+  bindmatrix                  run the matrix here, compare with the expected table, print the verdict
+  bindmatrix run [flags]      run the matrix and print the observation
+  bindmatrix check [flags]    compare an observation (a file, or a fresh run) with the expected table
+  bindmatrix accept [flags]   write an observation as this platform's expected table
+  bindmatrix report [flags]   render an observation, or its comparison, as text, markdown, json or junit
+
+Run 'bindmatrix COMMAND -h' for a command's flags.
+
+Exit codes:
+  0  all compared cells agree with the expected table (or the command succeeded)
+  1  differences found
+  2  bad input: unknown flag or value, corrupt table or observation (file:line named), or a run that could not start
+  3  incomplete: no differences, but some cells were unreached (their state could not be set up or proven)
+`
+
 func main() {
-	t := time.Now()
-	obs := scenarios.Run(matrix.AllCells(), scenarios.Options{})
-	d := time.Since(t)
-	obs.Encode(os.Stdout)
-	fmt.Fprintln(os.Stderr, d)
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run is main without the process: tests call it directly.
+func run(args []string, stdout, stderr io.Writer) int {
+	cmd, rest := "", args
+	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
+		cmd, rest = args[0], args[1:]
+	}
+	var code int
+	var err error
+	switch cmd {
+	case "":
+		code, err = cmdVerdict(rest, stdout, stderr)
+	case "run":
+		code, err = cmdRun(rest, stdout, stderr)
+	case "check":
+		code, err = cmdCheck(rest, stdout, stderr)
+	case "accept":
+		code, err = cmdAccept(rest, stdout, stderr)
+	case "report":
+		code, err = cmdReport(rest, stdout, stderr)
+	case "help":
+		fmt.Fprint(stdout, usage)
+		return exitAgree
+	default:
+		fmt.Fprintf(stderr, "bindmatrix: unknown command %q\n\n%s", cmd, usage)
+		return exitBadInput
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return exitAgree
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "bindmatrix: %v\n", err)
+		var ie *matrix.InputError
+		if errors.As(err, &ie) || errors.Is(err, errUsage) {
+			return exitBadInput
+		}
+		if code == exitAgree {
+			code = exitBadInput
+		}
+	}
+	return code
+}
+
+// errUsage marks an error in the command line itself.
+var errUsage = errors.New("usage")
+
+func usageErrorf(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", errUsage, fmt.Sprintf(format, args...))
 }

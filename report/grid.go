@@ -1,0 +1,80 @@
+package report
+
+import (
+	"fmt"
+
+	"github.com/bindmatrix/bindmatrix/matrix"
+)
+
+// A group is the cells that share everything but the two options: the unit
+// a person reads as a first-option × second-option grid.
+type group struct {
+	Proto      matrix.Proto
+	Family     matrix.Family
+	State      matrix.State
+	FirstAddr  matrix.Addr
+	SecondAddr matrix.Addr
+}
+
+func groupOf(c matrix.Cell) group {
+	return group{c.Proto, c.Family, c.State, c.FirstAddr, c.SecondAddr}
+}
+
+func (g group) title() string {
+	return fmt.Sprintf("%s %s %s: first %s, second %s", g.Proto, g.Family, g.State, g.FirstAddr, g.SecondAddr)
+}
+
+func (g group) cell(first, second matrix.Option) matrix.Cell {
+	return matrix.Cell{Proto: g.Proto, Family: g.Family, FirstAddr: g.FirstAddr, SecondAddr: g.SecondAddr,
+		State: g.State, First: first, Second: second}
+}
+
+// grid is a group's cells laid out by option, each holding a short text.
+type grid struct {
+	group  group
+	firsts []matrix.Option // rows
+	second []matrix.Option // columns
+	text   map[matrix.Cell]string
+}
+
+// grids lays out cells in groups, in canonical order, keeping only the
+// options that occur so that a filtered run prints a small grid.
+func grids(cells []matrix.Cell, text func(matrix.Cell) string) []grid {
+	var out []grid
+	index := map[group]int{}
+	sorted := append([]matrix.Cell(nil), cells...)
+	matrix.SortCells(sorted)
+	for _, c := range sorted {
+		g := groupOf(c)
+		i, ok := index[g]
+		if !ok {
+			i = len(out)
+			index[g] = i
+			out = append(out, grid{group: g, text: map[matrix.Cell]string{}})
+		}
+		out[i].text[c] = text(c)
+	}
+	for i := range out {
+		rows, cols := map[matrix.Option]bool{}, map[matrix.Option]bool{}
+		for c := range out[i].text {
+			rows[c.First], cols[c.Second] = true, true
+		}
+		for _, o := range matrix.Options() {
+			if rows[o] {
+				out[i].firsts = append(out[i].firsts, o)
+			}
+			if cols[o] {
+				out[i].second = append(out[i].second, o)
+			}
+		}
+	}
+	return out
+}
+
+// at is the text of a grid position; absent cells read "-".
+func (g grid) at(first, second matrix.Option) string {
+	if t, ok := g.text[g.group.cell(first, second)]; ok {
+		return t
+	}
+	return "-"
+}

@@ -1,0 +1,88 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/bindmatrix/bindmatrix/matrix"
+)
+
+// markdown renders for GitHub job summaries and docs: the same grids as the
+// text renderer, as tables.
+type markdown struct{}
+
+func (markdown) Observation(w io.Writer, obs *matrix.Observation) error {
+	p := &printer{w: w}
+	p.f("## bindmatrix on %s\n\n%d cells.\n", mdEscape(platformLine(obs.Platform)), len(obs.Cells))
+	byCell := map[matrix.Cell]matrix.Outcome{}
+	var cells []matrix.Cell
+	for _, r := range obs.Cells {
+		byCell[r.Cell] = r.Outcome
+		cells = append(cells, r.Cell)
+	}
+	for _, g := range grids(cells, func(c matrix.Cell) string { return string(byCell[c]) }) {
+		p.mdGrid(g)
+	}
+	p.mdUnreached(obs.Cells)
+	return p.err
+}
+
+func (markdown) Comparison(w io.Writer, c *matrix.Comparison) error {
+	p := &printer{w: w}
+	p.f("## bindmatrix on %s\n\n", mdEscape(platformLine(c.Platform)))
+	p.f("**%s**\n\n", verdictLine(c))
+	p.f("Expected table `%s` (%s). %s.\n", c.Table.File, mdEscape(provenanceLine(c.Table)), summary(c))
+	if len(c.Differences) > 0 {
+		p.f("\n### Differences (expected → observed)\n")
+		for _, g := range diffGrids(c) {
+			p.mdGrid(g)
+		}
+		p.f("\n| cell | expected | observed | witness |\n|---|---|---|---|\n")
+		for _, d := range c.Differences {
+			want := string(d.Expected.Outcome)
+			if want == "" {
+				want = "(not in table)"
+			} else {
+				want = fmt.Sprintf("%s (line %d)", want, d.Expected.Line)
+			}
+			p.f("| `%s` | %s | %s | %s |\n", d.Cell, want, d.Outcome, mdEscape(d.Witness))
+		}
+	}
+	p.mdUnreached(c.Unreached)
+	return p.err
+}
+
+func (p *printer) mdGrid(g grid) {
+	p.f("\n#### %s\n\n| first \\ second |", g.group.title())
+	for _, s := range g.second {
+		p.f(" %s |", s)
+	}
+	p.f("\n|---|%s\n", strings.Repeat("---|", len(g.second)))
+	for _, f := range g.firsts {
+		p.f("| **%s** |", f)
+		for _, s := range g.second {
+			p.f(" %s |", mdEscape(g.at(f, s)))
+		}
+		p.f("\n")
+	}
+}
+
+func (p *printer) mdUnreached(rs []matrix.Result) {
+	first := true
+	for _, r := range rs {
+		if r.Outcome != matrix.Unreached {
+			continue
+		}
+		if first {
+			p.f("\n### Unreached cells\n\n| cell | why |\n|---|---|\n")
+			first = false
+		}
+		p.f("| `%s` | %s |\n", r.Cell, mdEscape(r.Note))
+	}
+}
+
+// mdEscape keeps a value from breaking a table row.
+func mdEscape(s string) string {
+	return strings.NewReplacer("|", `\|`, "\n", " ").Replace(s)
+}

@@ -1,0 +1,214 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/bindmatrix/bindmatrix/matrix"
+)
+
+// text renders for a terminal: aligned grids and one line per difference.
+type text struct{}
+
+func (text) Observation(w io.Writer, obs *matrix.Observation) error {
+	p := &printer{w: w}
+	p.f("%s: %d cells\n", platformLine(obs.Platform), len(obs.Cells))
+	byCell := map[matrix.Cell]matrix.Result{}
+	var cells []matrix.Cell
+	for _, r := range obs.Cells {
+		byCell[r.Cell] = r
+		cells = append(cells, r.Cell)
+	}
+	for _, g := range grids(cells, func(c matrix.Cell) string { return string(byCell[c].Outcome) }) {
+		p.f("\n")
+		p.grid(g)
+	}
+	p.unreached(obs.Cells)
+	return p.err
+}
+
+func (text) Comparison(w io.Writer, c *matrix.Comparison) error {
+	p := &printer{w: w}
+	p.f("%s\n", platformLine(c.Platform))
+	p.f("expected: %s (%s)\n", c.Table.File, provenanceLine(c.Table))
+	p.f("%s\n", summary(c))
+	if len(c.Differences) > 0 {
+		p.f("\nDifferences, as expected → observed (. agrees, - not run this time):\n")
+		for _, g := range diffGrids(c) {
+			p.f("\n")
+			p.grid(g)
+		}
+		p.f("\n")
+		for _, d := range c.Differences {
+			p.f("DIFF %s: %s\n", d.Cell, differenceLine(c, d))
+		}
+	}
+	p.unreached(c.Unreached)
+	if len(c.Unknown) > 0 {
+		p.f("\n%d cells have no documented expectation (unknown in %s); observed:\n", len(c.Unknown), c.Table.File)
+		for _, r := range c.Unknown {
+			p.f("  %s: %s\n", r.Cell, r.Outcome)
+		}
+	}
+	p.f("\n%s\n", verdictLine(c))
+	return p.err
+}
+
+// printer keeps the first write error so renderers read straight through.
+type printer struct {
+	w   io.Writer
+	err error
+}
+
+func (p *printer) f(format string, args ...any) {
+	if p.err == nil {
+		_, p.err = fmt.Fprintf(p.w, format, args...)
+	}
+}
+
+func (p *printer) grid(g grid) {
+	width := len("SO_EXCLUSIVEADDRUSE")
+	for _, t := range g.text {
+		width = max(width, len(t))
+	}
+	row := func(label string, cells []string) {
+		line := fmt.Sprintf("  %-*s", width, label)
+		for _, c := range cells {
+			line += fmt.Sprintf("  %-*s", width, c)
+		}
+		p.f("%s\n", strings.TrimRight(line, " "))
+	}
+	p.f("%s\n", g.group.title())
+	var heads []string
+	for _, s := range g.second {
+		heads = append(heads, s.String())
+	}
+	row("first \\ second", heads)
+	for _, f := range g.firsts {
+		var cells []string
+		for _, s := range g.second {
+			cells = append(cells, g.at(f, s))
+		}
+		row(f.String(), cells)
+	}
+}
+
+func (p *printer) unreached(rs []matrix.Result) {
+	var lines []string
+	for _, r := range rs {
+		if r.Outcome == matrix.Unreached {
+			lines = append(lines, fmt.Sprintf("  %s: %s", r.Cell, r.Note))
+		}
+	}
+	if len(lines) > 0 {
+		p.f("\n%d cells unreached (the first socket's state could not be set up or proven):\n%s\n",
+			len(lines), strings.Join(lines, "\n"))
+	}
+}
+
+func platformLine(p matrix.Platform) string {
+	return fmt.Sprintf("%s (%s/%s, kernel %s, %s)", p.Name, p.GOOS, p.GOARCH, p.Kernel, p.Go)
+}
+
+func provenanceLine(t *matrix.Table) string {
+	var parts []string
+	for _, p := range t.Provenance {
+		parts = append(parts, p.String())
+	}
+	return strings.Join(parts, "; ")
+}
+
+func summary(c *matrix.Comparison) string {
+	total := c.Compared + len(c.Unreached) + len(c.Unknown) + newCells(c)
+	return fmt.Sprintf("%d cells: %d agree, %d differ, %d unreached, %d without expectation",
+		total, c.Agree, len(c.Differences), len(c.Unreached), len(c.Unknown))
+}
+
+// newCells counts differences that are cells the table does not have.
+func newCells(c *matrix.Comparison) int {
+	n := 0
+	for _, d := range c.Differences {
+		if d.Expected.Outcome == "" {
+			n++
+		}
+	}
+	return n
+}
+
+func verdictLine(c *matrix.Comparison) string {
+	switch c.Verdict() {
+	case matrix.Differ:
+		return fmt.Sprintf("VERDICT: DIFFER (%s differ from %s)", cellCount(len(c.Differences)), c.Table.File)
+	case matrix.Incomplete:
+		return fmt.Sprintf("VERDICT: INCOMPLETE (%s unreached; the rest agree)", cellCount(len(c.Unreached)))
+	}
+	return fmt.Sprintf("VERDICT: AGREE (all %d compared cells match %s)", c.Compared, c.Table.File)
+}
+
+func differenceLine(c *matrix.Comparison, d matrix.Difference) string {
+	expected := "no expectation (cell missing from the table)"
+	if d.Expected.Outcome != "" {
+		expected = fmt.Sprintf("expected %s (%s:%d)", d.Expected.Outcome, c.Table.File, d.Expected.Line)
+	}
+	return fmt.Sprintf("%s, observed %s; witness: %s", expected, d.Outcome, d.Witness)
+}
+
+// diffGrids lays out the groups that hold a difference: differing cells
+// read "expected → observed", agreeing ones ".".
+func diffGrids(c *matrix.Comparison) []grid {
+	observed := map[matrix.Cell]matrix.Outcome{}
+	for _, r := range c.Observed {
+		observed[r.Cell] = r.Outcome
+	}
+	differs := map[matrix.Cell]matrix.Difference{}
+	groups := map[group]bool{}
+	for _, d := range c.Differences {
+		differs[d.Cell] = d
+		groups[groupOf(d.Cell)] = true
+	}
+	var cells []matrix.Cell
+	for _, g := range groupsInOrder(groups) {
+		for _, f := range matrix.Options() {
+			for _, s := range matrix.Options() {
+				cells = append(cells, g.cell(f, s))
+			}
+		}
+	}
+	return grids(cells, func(cell matrix.Cell) string {
+		if d, ok := differs[cell]; ok {
+			want := string(d.Expected.Outcome)
+			if want == "" {
+				want = "(none)"
+			}
+			return want + " → " + string(d.Outcome)
+		}
+		switch o, ok := observed[cell]; {
+		case !ok:
+			return "-"
+		case o == matrix.Unreached:
+			return "? unreached"
+		}
+		return "."
+	})
+}
+
+func groupsInOrder(set map[group]bool) []group {
+	var cells []matrix.Cell
+	for g := range set {
+		cells = append(cells, g.cell(0, 0))
+	}
+	matrix.SortCells(cells)
+	out := make([]group, len(cells))
+	for i, c := range cells {
+		out[i] = groupOf(c)
+	}
+	return out
+}
+
+func cellCount(n int) string {
+	if n == 1 {
+		return "1 cell"
+	}
+	return fmt.Sprintf("%d cells", n)
+}
