@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bindmatrix/bindmatrix/lane"
 	"github.com/bindmatrix/bindmatrix/matrix"
 	"github.com/bindmatrix/bindmatrix/report"
 	"github.com/bindmatrix/bindmatrix/scenarios"
@@ -18,6 +19,8 @@ import (
 // source says where an observation comes from: a file, or a run here.
 type source struct {
 	observed string
+	under    string
+	kernel   string
 	only     string
 	parallel int
 	verbose  bool
@@ -30,6 +33,8 @@ func (s *source) register(fs *flag.FlagSet, withFile bool) {
 	fs.StringVar(&s.only, "only", "", "run or keep only cells matching `key=value,...` (keys: "+strings.Join(matrix.FieldNames(), ", ")+"); repeat a key for alternatives")
 	fs.IntVar(&s.parallel, "parallel", 0, "cells to run at once (0: GOMAXPROCS)")
 	fs.BoolVar(&s.verbose, "v", false, "show a counter of cells done on stderr")
+	fs.StringVar(&s.under, "under", "", "run the matrix in a lane instead of this process: `LANE` is "+strings.Join(lane.Names, " or "))
+	fs.StringVar(&s.kernel, "kernel", "", "with -under qemu: the Linux kernel image (`VMLINUZ`) to boot")
 }
 
 func (s *source) observation(stderr io.Writer) (*matrix.Observation, error) {
@@ -54,6 +59,15 @@ func (s *source) observation(stderr io.Writer) (*matrix.Observation, error) {
 		}
 		obs.Cells = kept
 		return obs, nil
+	}
+	if s.under != "" {
+		if s.observed != "" {
+			return nil, usageErrorf("-under and -observed exclude each other")
+		}
+		return lane.Run(lane.Config{Under: s.under, Kernel: s.kernel, Only: s.only, Parallel: s.parallel, Log: stderr})
+	}
+	if s.kernel != "" {
+		return nil, usageErrorf("-kernel needs -under qemu")
 	}
 	cells := filter.Select(matrix.AllCells())
 	if len(cells) == 0 {
