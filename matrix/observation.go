@@ -160,7 +160,11 @@ func DecodeObservation(file string, data []byte) (*Observation, error) {
 			}
 			for dec.More() {
 				cellAt := valueStart(data, dec.InputOffset())
-				r, err := decodeResult(dec)
+				var raw json.RawMessage
+				if err := dec.Decode(&raw); err != nil {
+					return nil, syntax(err, cellAt)
+				}
+				r, err := decodeResult(raw)
 				if err != nil {
 					return nil, fail(cellAt, "cell %d: %v", len(obs.Cells)+1, err)
 				}
@@ -195,11 +199,7 @@ func DecodeObservation(file string, data []byte) (*Observation, error) {
 	return obs, nil
 }
 
-func decodeResult(dec *json.Decoder) (Result, error) {
-	var raw json.RawMessage
-	if err := dec.Decode(&raw); err != nil {
-		return Result{}, err
-	}
+func decodeResult(raw json.RawMessage) (Result, error) {
 	var rj resultJSON
 	strict := json.NewDecoder(bytes.NewReader(raw))
 	strict.DisallowUnknownFields()

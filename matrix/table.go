@@ -131,10 +131,6 @@ func ParseTable(file string, data []byte) (*Table, error) {
 		if t.Platform == "" {
 			return nil, inputErrorf(file, n, 1, "cell before the 'platform NAME' line")
 		}
-		if len(t.Entries) == 0 {
-			t.header = append(t.header, pending...)
-			pending = nil
-		}
 		cell, outcome, err := parseCellLine(file, n, raw, words)
 		if err != nil {
 			return nil, err
@@ -168,6 +164,9 @@ func ParseTable(file string, data []byte) (*Table, error) {
 
 func hasReason(comments []string) bool {
 	for _, c := range comments {
+		if strings.TrimSpace(c) == columnHeading() {
+			continue
+		}
 		if strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(c), "#")) != "" {
 			return true
 		}
@@ -343,7 +342,7 @@ func (t *Table) Format() []byte {
 	}
 	for i, c := range t.Cells() {
 		e := t.Entries[c]
-		if i == 0 && len(e.Above) == 0 {
+		if i == 0 && !slices.Contains(e.Above, columnHeading()) {
 			b.WriteString(columnHeading() + "\n")
 		}
 		for _, l := range e.Above {

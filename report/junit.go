@@ -61,7 +61,7 @@ func (junit) Comparison(w io.Writer, c *matrix.Comparison) error {
 		tc := junitCase{Name: r.Cell.Name(), Classname: suite.Name, SystemOut: fmt.Sprintf("outcome %s; witness: %s", r.Outcome, r.Witness)}
 		if d, ok := differs[r.Cell]; ok {
 			msg := fmt.Sprintf("expected %s, observed %s", orNone(d.Expected.Outcome), d.Outcome)
-			tc.Failure = &junitMessage{Message: msg, Text: c.Table.File + ": " + differenceLine(c, d)}
+			tc.Failure = &junitMessage{Message: msg, Text: differenceLine(c, d)}
 			suite.Failures++
 		} else if r.Outcome == matrix.Unreached {
 			tc.Skipped = &junitMessage{Message: "unreached: " + r.Note}

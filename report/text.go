@@ -46,7 +46,7 @@ func (text) Comparison(w io.Writer, c *matrix.Comparison) error {
 	}
 	p.unreached(c.Unreached)
 	if len(c.Unknown) > 0 {
-		p.f("\n%d cells have no documented expectation (unknown in %s); observed:\n", len(c.Unknown), c.Table.File)
+		p.f("\n%s without a documented expectation (unknown in %s); observed:\n", cellCount(len(c.Unknown)), c.Table.File)
 		for _, r := range c.Unknown {
 			p.f("  %s: %s\n", r.Cell, r.Outcome)
 		}
@@ -102,8 +102,8 @@ func (p *printer) unreached(rs []matrix.Result) {
 		}
 	}
 	if len(lines) > 0 {
-		p.f("\n%d cells unreached (the first socket's state could not be set up or proven):\n%s\n",
-			len(lines), strings.Join(lines, "\n"))
+		p.f("\n%s unreached (the first socket's state could not be set up or proven):\n%s\n",
+			cellCount(len(lines)), strings.Join(lines, "\n"))
 	}
 }
 

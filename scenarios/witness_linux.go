@@ -120,11 +120,35 @@ func (w *witness) tcpState(local, remote netip.AddrPort) (state tcpState, found 
 				if len(data) < sizeofDiagMsg {
 					return 0, false, fmt.Errorf("sock_diag: short reply")
 				}
+				// The kernel falls back to the listener when no connection
+				// has the tuple: only an answer about the socket asked
+				// for counts.
+				if !sameSocket(data[4:40], local, remote) {
+					return 0, false, nil
+				}
 				return tcpState(data[1]), true, nil
 			}
 			return 0, false, fmt.Errorf("sock_diag: unexpected message type %d", typ)
 		}
 	}
+}
+
+// sameSocket reports whether an inet_diag_sockid (ports and addresses, as
+// the kernel answered) is the socket local↔remote. A listener may sit on the
+// wildcard address while local names the loopback one.
+func sameSocket(id []byte, local, remote netip.AddrPort) bool {
+	if binary.BigEndian.Uint16(id[0:]) != local.Port() || binary.BigEndian.Uint16(id[2:]) != remote.Port() {
+		return false
+	}
+	src, dst := addrFrom(id[4:20], local.Addr()), addrFrom(id[20:36], local.Addr())
+	return (src == local.Addr() || src.IsUnspecified()) && dst == remote.Addr()
+}
+
+func addrFrom(b []byte, like netip.Addr) netip.Addr {
+	if like.Is4() {
+		return netip.AddrFrom4([4]byte(b[:4]))
+	}
+	return netip.AddrFrom16([16]byte(b[:16]))
 }
 
 func zeroAddr(like netip.Addr) netip.Addr {

@@ -1,0 +1,240 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/bindmatrix/bindmatrix/matrix"
+)
+
+// The command is tested as a user meets it: a built binary, its exit code,
+// its stdout and stderr.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "bindmatrix-test")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	binary = filepath.Join(dir, "bindmatrix")
+	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "building bindmatrix: %v\n%s", err, out)
+		os.Exit(2)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func bindmatrix(t *testing.T, dir string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Dir = dir
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if err != nil && !errors.As(err, &exit) {
+		t.Fatalf("bindmatrix %v: %v", args, err)
+	}
+	return result{cmd.ProcessState.ExitCode(), stdout.String(), stderr.String()}
+}
+
+func (r result) want(t *testing.T, code int, stdout, stderr string) {
+	t.Helper()
+	if r.code != code {
+		t.Errorf("exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", r.code, code, r.stdout, r.stderr)
+	}
+	if !strings.Contains(r.stdout, stdout) {
+		t.Errorf("stdout lacks %q:\n%s", stdout, r.stdout)
+	}
+	if !strings.Contains(r.stderr, stderr) {
+		t.Errorf("stderr lacks %q:\n%s", stderr, r.stderr)
+	}
+}
+
+// repoRoot is where accept finds matrix/expected.
+func repoRoot(t *testing.T) string {
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
+// observe runs the matrix here once and returns the JSON file it wrote.
+func observe(t *testing.T, args ...string) string {
+	t.Helper()
+	r := bindmatrix(t, t.TempDir(), append([]string{"run", "-json"}, args...)...)
+	r.want(t, exitAgree, `"schema":1`, "")
+	file := filepath.Join(t.TempDir(), "observed.json")
+	if err := os.WriteFile(file, []byte(r.stdout), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return file
+}
+
+func TestVerdictAgreesHere(t *testing.T) {
+	bindmatrix(t, t.TempDir()).want(t, exitAgree, "VERDICT: AGREE (all 640 compared cells", "")
+}
+
+func TestRunJSONHasEveryCellWithEvidence(t *testing.T) {
+	data, err := os.ReadFile(observe(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	obs, err := matrix.DecodeObservation("run -json", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(obs.Cells) != 640 {
+		t.Fatalf("%d cells, want 640", len(obs.Cells))
+	}
+	for _, r := range obs.Cells {
+		if r.Witness == "" && r.Outcome != matrix.Unreached {
+			t.Errorf("%s: outcome %s without a witness", r.Cell, r.Outcome)
+		}
+		if r.Outcome == matrix.Unreached && r.Note == "" {
+			t.Errorf("%s: unreached without a reason", r.Cell)
+		}
+	}
+	// The field names are a contract: check them on the raw JSON too.
+	var raw struct {
+		Cells []map[string]any `json:"cells"`
+	}
+	if err := json.Unmarshal(data, &raw); err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"proto", "family", "first_addr", "second_addr", "state", "first", "second", "outcome", "native", "witness", "note"} {
+		if _, ok := raw.Cells[0][key]; !ok {
+			t.Errorf("cell JSON lacks %q: %v", key, raw.Cells[0])
+		}
+	}
+}
+
+func TestRunOnly(t *testing.T) {
+	r := bindmatrix(t, t.TempDir(), "run", "-json", "-only", "proto=tcp,state=listening,family=ipv6")
+	r.want(t, exitAgree, `"state":"listening"`, "")
+	if n := strings.Count(r.stdout, `"outcome"`); n != 64 {
+		t.Errorf("-only selected %d cells, want 64", n)
+	}
+	bindmatrix(t, t.TempDir(), "run", "-only", "colour=red").want(t, exitBadInput, "", `unknown filter key "colour" (valid: proto, family, first_addr`)
+	bindmatrix(t, t.TempDir(), "run", "-only", "first=reuseaddr").want(t, exitBadInput, "", `unknown option "reuseaddr" (valid: none, SO_REUSEADDR`)
+	bindmatrix(t, t.TempDir(), "run", "-only", "state=listening").want(t, exitAgree, "tcp ipv4 listening: first specific, second specific", "")
+}
+
+func TestCheckObservedFile(t *testing.T) {
+	file := observe(t)
+	bindmatrix(t, t.TempDir(), "check", "-observed", file).want(t, exitAgree, "VERDICT: AGREE", "")
+
+	// Flip one cell: check must find it, say where, and exit 1.
+	data, _ := os.ReadFile(file)
+	line := strings.Split(string(data), "\n")[1] // line 1 is the header, each cell has its own line
+	flipped := strings.Replace(line, `"outcome":"bind:EADDRINUSE"`, `"outcome":"ok"`, 1)
+	if flipped == line {
+		flipped = strings.Replace(line, `"outcome":"ok"`, `"outcome":"bind:EADDRINUSE"`, 1)
+	}
+	if flipped == line {
+		t.Fatalf("first cell line has neither outcome to flip: %s", line)
+	}
+	bad := filepath.Join(t.TempDir(), "flipped.json")
+	os.WriteFile(bad, []byte(strings.Replace(string(data), line, flipped, 1)), 0o644)
+	r := bindmatrix(t, t.TempDir(), "check", "-observed", bad)
+	r.want(t, exitDiffer, "DIFF tcp/ipv4/bound/specific-specific/none-none: expected bind:EADDRINUSE (matrix/expected/linux.txt:", "")
+	r.want(t, exitDiffer, "VERDICT: DIFFER (1 cell differ", "")
+
+	for _, format := range []string{"markdown", "json", "junit"} {
+		bindmatrix(t, t.TempDir(), "check", "-observed", bad, "-format", format).want(t, exitDiffer, "tcp/ipv4/bound/specific-specific/none-none", "")
+	}
+	bindmatrix(t, t.TempDir(), "check", "-observed", bad, "-format", "html").want(t, exitBadInput, "", "unknown format")
+}
+
+func TestCheckRefusesBadInput(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	bindmatrix(t, dir, "check", "-observed", write("broken.json", "{\"schema\":1,\n\"cells\":[ oops")).
+		want(t, exitBadInput, "", "broken.json:2:")
+	bindmatrix(t, dir, "check", "-observed", filepath.Join(dir, "absent.json")).
+		want(t, exitBadInput, "", "absent.json")
+
+	// A corrupt expected table: exit 2 naming file:line, and nothing else
+	// written or changed.
+	expected := filepath.Join(dir, "expected")
+	os.Mkdir(expected, 0o755)
+	table, _ := os.ReadFile(filepath.Join(repoRoot(t), "matrix/expected/linux.txt"))
+	lines := strings.Split(string(table), "\n")
+	n := 20
+	lines[n-1] = strings.Replace(lines[n-1], "tcp ", "tcq ", 1)
+	corrupt := strings.Join(lines, "\n")
+	os.WriteFile(filepath.Join(expected, "linux.txt"), []byte(corrupt), 0o644)
+	file := observe(t, "-only", "state=bound")
+	bindmatrix(t, dir, "check", "-observed", file, "-expected", expected).
+		want(t, exitBadInput, "", fmt.Sprintf("linux.txt:%d:1: column 1 (proto): unknown proto \"tcq\"", n))
+	bindmatrix(t, dir, "accept", "-observed", file, "-expected", expected).
+		want(t, exitBadInput, "", fmt.Sprintf("linux.txt:%d:", n))
+	if after, _ := os.ReadFile(filepath.Join(expected, "linux.txt")); string(after) != corrupt {
+		t.Errorf("a refused accept changed the table")
+	}
+}
+
+func TestAcceptWritesTheTableKeepingComments(t *testing.T) {
+	expected := filepath.Join(t.TempDir(), "matrix", "expected")
+	os.MkdirAll(expected, 0o755)
+	orig, _ := os.ReadFile(filepath.Join(repoRoot(t), "matrix/expected/linux.txt"))
+	os.WriteFile(filepath.Join(expected, "linux.txt"), orig, 0o644)
+
+	file := observe(t)
+	bindmatrix(t, filepath.Dir(filepath.Dir(expected)), "accept", "-observed", file).
+		want(t, exitAgree, "wrote matrix/expected/linux.txt: 640 cells", "")
+	got, _ := os.ReadFile(filepath.Join(expected, "linux.txt"))
+	// Same outcomes and comments; only the provenance line may change.
+	strip := func(b []byte) string {
+		var keep []string
+		for _, l := range strings.Split(string(b), "\n") {
+			if !strings.HasPrefix(l, "provenance ") {
+				keep = append(keep, l)
+			}
+		}
+		return strings.Join(keep, "\n")
+	}
+	if strip(got) != strip(orig) {
+		t.Errorf("accept of an agreeing run changed more than the provenance")
+	}
+
+	// No table yet: accept creates one, complete and parseable.
+	os.Remove(filepath.Join(expected, "linux.txt"))
+	bindmatrix(t, filepath.Dir(filepath.Dir(expected)), "accept", "-observed", file).want(t, exitAgree, "wrote", "")
+	if _, err := matrix.LoadTable(os.DirFS(expected), expected, "linux"); err != nil {
+		t.Errorf("accepted table does not load: %v", err)
+	}
+	bindmatrix(t, t.TempDir(), "accept", "-observed", file).want(t, exitBadInput, "", "run from the repository root")
+}
+
+func TestUsage(t *testing.T) {
+	r := bindmatrix(t, t.TempDir(), "-h")
+	r.want(t, exitAgree, "", "Exit codes")
+	bindmatrix(t, t.TempDir(), "help").want(t, exitAgree, "3  incomplete", "")
+	bindmatrix(t, t.TempDir(), "check", "-h").want(t, exitAgree, "", "-observed FILE")
+	bindmatrix(t, t.TempDir(), "frobnicate").want(t, exitBadInput, "", `unknown command "frobnicate"`)
+	bindmatrix(t, t.TempDir(), "run", "-nosuchflag").want(t, exitBadInput, "", "flag provided but not defined")
+	bindmatrix(t, t.TempDir(), "run", "-under", "vmware").want(t, exitBadInput, "", `unknown lane "vmware"`)
+}

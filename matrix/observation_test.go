@@ -1,0 +1,92 @@
+package matrix
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func sampleObservation() *Observation {
+	cells := AllCells()
+	return &Observation{
+		Schema:   Schema,
+		Platform: Platform{Name: "linux", GOOS: "linux", GOARCH: "amd64", Kernel: "6.1.0", Go: "go1.26"},
+		Cells: []Result{
+			{Cell: cells[0], Outcome: Failed("bind", "EADDRINUSE"), Native: 98, Witness: "getsockname 127.0.0.1:4000"},
+			{Cell: cells[1], Outcome: OK, Witness: "getsockname 127.0.0.1:4002"},
+			{Cell: cells[2], Outcome: Unsupported, Note: "SO_EXCLUSIVEADDRUSE does not exist on linux"},
+			{Cell: cells[3], Outcome: Unreached, Note: "no TIME_WAIT entry"},
+		},
+	}
+}
+
+func encode(t *testing.T, obs *Observation) string {
+	t.Helper()
+	var b bytes.Buffer
+	if err := obs.Encode(&b); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+func TestObservationRoundTrip(t *testing.T) {
+	want := sampleObservation()
+	text := encode(t, want)
+	got, err := DecodeObservation("obs.json", []byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("round trip changed the observation (-want +got):\n%s", diff)
+	}
+	// The schema-1 spelling is a contract other tools read.
+	for _, field := range []string{`"schema":1`, `"platform":{"name":"linux","goos":"linux","goarch":"amd64","kernel":"6.1.0","go":"go1.26"}`,
+		`{"proto":"tcp","family":"ipv4","first_addr":"specific","second_addr":"specific","state":"bound","first":"none","second":"none","outcome":"bind:EADDRINUSE","native":98,"witness":"getsockname 127.0.0.1:4000","note":""}`} {
+		if !strings.Contains(text, field) {
+			t.Errorf("encoding lacks %s:\n%s", field, text)
+		}
+	}
+}
+
+func TestDecodeObservationRejectsBadInput(t *testing.T) {
+	good := encode(t, sampleObservation())
+	cell2 := `"outcome":"ok"`
+	line2 := 3 // schema+platform on line 1, one cell per line after it
+	for _, tc := range []struct {
+		name     string
+		text     string
+		wantLine int
+		wantMsg  string
+	}{
+		{"not JSON", "hello", 1, "invalid character"},
+		{"truncated", good[:len(good)/2], 0, "unexpected end of JSON"},
+		{"wrong schema", strings.Replace(good, `"schema":1`, `"schema":2`, 1), 1, "schema 2 is not supported"},
+		{"unknown state", strings.Replace(good, `"state":"bound","first":"none","second":"SO_REUSEADDR"`, `"state":"listen","first":"none","second":"SO_REUSEADDR"`, 1), line2, `unknown state "listen"`},
+		{"unknown option", strings.Replace(good, `"second":"SO_REUSEADDR"`, `"second":"SO_REUSE"`, 1), line2, `unknown option "SO_REUSE"`},
+		{"bad outcome", strings.Replace(good, cell2, `"outcome":"fine"`, 1), line2, `unknown outcome "fine"`},
+		{"missing field", strings.Replace(good, `"family":"ipv4",`, ``, 1), 2, `missing field "family"`},
+		{"unknown field", strings.Replace(good, cell2, cell2+`,"colour":"red"`, 1), line2, `unknown field "colour"`},
+		{"duplicate cell", strings.Replace(good, `"second":"SO_REUSEADDR"`, `"second":"none"`, 1), line2, "duplicate cell tcp/ipv4/bound/specific-specific/none-none (first at line 2)"},
+		{"unknown top-level field", strings.Replace(good, `"schema":1`, `"schema":1,"extra":0`, 1), 1, `unknown field "extra"`},
+		{"no cells", `{"schema":1,"platform":{"name":"linux","goos":"linux","goarch":"amd64","kernel":"x","go":"y"},"cells":[]}`, 0, "no cells"},
+		{"expectation word", strings.Replace(good, cell2, `"outcome":"unknown"`, 1), line2, "belongs in expected tables"},
+		{"trailing garbage", good + "{}", 0, "trailing data"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := DecodeObservation("obs.json", []byte(tc.text))
+			var ie *InputError
+			if !errors.As(err, &ie) {
+				t.Fatalf("DecodeObservation = %v, want an *InputError", err)
+			}
+			if tc.wantLine != 0 && ie.Line != tc.wantLine {
+				t.Errorf("error at line %d, want %d: %v", ie.Line, tc.wantLine, err)
+			}
+			if !strings.HasPrefix(err.Error(), "obs.json:") || !strings.Contains(err.Error(), tc.wantMsg) {
+				t.Errorf("error %q does not name the file and say %q", err, tc.wantMsg)
+			}
+		})
+	}
+}

@@ -1,0 +1,164 @@
+package matrix
+
+import (
+	"errors"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// fullTable writes a valid table holding every cell with outcome ok.
+func fullTable(platform string) string {
+	t := NewTable(platform+".txt", platform)
+	t.Provenance = []Provenance{{Kind: "documented", Text: "a test"}}
+	for _, c := range AllCells() {
+		t.Entries[c] = Entry{Outcome: OK}
+	}
+	return string(t.Format())
+}
+
+// lineOf finds the 1-based line number of the first line containing s.
+func lineOf(t *testing.T, text, s string) int {
+	t.Helper()
+	for i, l := range strings.Split(text, "\n") {
+		if strings.Contains(l, s) {
+			return i + 1
+		}
+	}
+	t.Fatalf("no line contains %q", s)
+	return 0
+}
+
+func TestCheckedInTablesParseAndRoundTrip(t *testing.T) {
+	entries, err := os.ReadDir("expected")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		platform, ok := strings.CutSuffix(e.Name(), ".txt")
+		if !ok {
+			continue
+		}
+		t.Run(platform, func(t *testing.T) {
+			table, err := LoadTable(os.DirFS("expected"), "expected", platform)
+			if err != nil {
+				t.Fatal(err)
+			}
+			data, err := os.ReadFile("expected/" + e.Name())
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Format is what accept writes: a table that is already in
+			// canonical form must come back byte for byte.
+			if diff := cmp.Diff(string(data), string(table.Format())); diff != "" {
+				t.Errorf("Format(Parse(%s)) changed the file (-file +formatted):\n%s", e.Name(), diff)
+			}
+		})
+	}
+}
+
+func TestParseTableRejectsBadInput(t *testing.T) {
+	good := fullTable("linux")
+	firstCell := "tcp     ipv4   bound       specific   specific    none                none                ok"
+	firstLine := lineOf(t, good, firstCell)
+	for _, tc := range []struct {
+		name     string
+		text     string
+		wantLine int
+		wantMsg  string
+	}{
+		{"unknown state", strings.Replace(good, firstCell, strings.Replace(firstCell, "bound", "boundd", 1), 1),
+			firstLine, `column 3 (state): unknown state "boundd"`},
+		{"unknown option", strings.Replace(good, firstCell, strings.Replace(firstCell, "none                ok", "reuseaddr ok", 1), 1),
+			firstLine, `unknown option "reuseaddr"`},
+		{"bad outcome", strings.Replace(good, firstCell, strings.Replace(firstCell, " ok", " bind:eaddrinuse", 1), 1),
+			firstLine, "column 8 (outcome)"},
+		{"unreached is not an expectation", strings.Replace(good, firstCell, strings.Replace(firstCell, " ok", " unreached", 1), 1),
+			firstLine, "unreached"},
+		{"too few columns", strings.Replace(good, firstCell, "tcp ipv4 bound specific", 1),
+			firstLine, "want 8 columns"},
+		{"duplicate cell", strings.Replace(good, firstCell, firstCell+"\n"+firstCell, 1),
+			firstLine + 1, "duplicate cell tcp/ipv4/bound/specific-specific/none-none (first at line"},
+		{"CRLF", strings.ReplaceAll(good, "\n", "\r\n"),
+			1, "CRLF"},
+		{"unknown without reason", strings.Replace(good, firstCell, strings.Replace(firstCell, " ok", " unknown", 1), 1),
+			firstLine, "needs a reason"},
+		{"directive after cells", good + "platform windows\n",
+			strings.Count(good, "\n") + 1, "before the first cell"},
+		{"bad provenance", strings.Replace(good, "provenance documented", "provenance guessed", 1),
+			lineOf(t, good, "provenance"), "observed|documented"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := ParseTable("linux.txt", []byte(tc.text))
+			var ie *InputError
+			if !errors.As(err, &ie) {
+				t.Fatalf("ParseTable = %v, want an *InputError", err)
+			}
+			if ie.File != "linux.txt" || ie.Line != tc.wantLine {
+				t.Errorf("error at %s:%d, want linux.txt:%d (%v)", ie.File, ie.Line, tc.wantLine, err)
+			}
+			if !strings.Contains(err.Error(), tc.wantMsg) {
+				t.Errorf("error %q does not say %q", err, tc.wantMsg)
+			}
+		})
+	}
+}
+
+func TestLoadTableRefusesMissingCellsAndWrongPlatform(t *testing.T) {
+	good := fullTable("linux")
+	lastCell := strings.Split(strings.TrimSpace(good), "\n")
+	short := strings.Join(lastCell[:len(lastCell)-1], "\n") + "\n"
+	fsys := mapFS{"linux.txt": short, "darwin.txt": good}
+
+	_, err := LoadTable(fsys, "dir", "linux")
+	if err == nil || !strings.Contains(err.Error(), "dir/linux.txt: 1 of 640 cells missing, first tcp/ipv6/closed/wildcard-wildcard/SO_REUSEPORT-SO_REUSEPORT") {
+		t.Errorf("short table: %v", err)
+	}
+	_, err = LoadTable(fsys, "dir", "darwin")
+	if err == nil || !strings.Contains(err.Error(), `says platform "linux"`) {
+		t.Errorf("misnamed table: %v", err)
+	}
+	_, err = LoadTable(fsys, "dir", "plan9")
+	if !errors.Is(err, ErrNoTable) {
+		t.Errorf("absent table: %v, want ErrNoTable", err)
+	}
+}
+
+func TestAcceptKeepsCommentsAndReplacesObservedProvenance(t *testing.T) {
+	text := "# header comment\nplatform linux\nprovenance observed old run\nprovenance documented a book\n" +
+		"# about the first cell\n# proto" + strings.SplitN(fullTable("linux"), "# proto", 2)[1]
+	table, err := ParseTable("linux.txt", []byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cell := AllCells()[5]
+	obs := &Observation{Cells: []Result{
+		{Cell: cell, Outcome: Failed("bind", "EADDRINUSE")},
+		{Cell: AllCells()[6], Outcome: Unreached},
+	}}
+	unaccepted := table.Accept(obs, Provenance{Kind: "observed", Text: "new run"})
+	if len(unaccepted) != 1 || unaccepted[0].Cell != AllCells()[6] {
+		t.Errorf("unaccepted = %v, want the unreached cell", unaccepted)
+	}
+	out := string(table.Format())
+	for _, want := range []string{"# header comment\n", "# about the first cell\n", "provenance observed new run\nprovenance documented a book\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("accepted table lost %q:\n%s", want, out[:400])
+		}
+	}
+	if strings.Contains(out, "old run") {
+		t.Errorf("accepted table still has the old observed provenance")
+	}
+	again, err := ParseTable("linux.txt", []byte(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := again.Entries[cell].Outcome; got != "bind:EADDRINUSE" {
+		t.Errorf("accepted cell reads %q", got)
+	}
+	if got := again.Entries[AllCells()[6]].Outcome; got != OK {
+		t.Errorf("unreached cell changed its expectation to %q", got)
+	}
+}

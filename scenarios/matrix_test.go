@@ -1,0 +1,53 @@
+package scenarios
+
+import (
+	"os"
+	"testing"
+
+	"github.com/bindmatrix/bindmatrix/matrix"
+)
+
+// TestMatrix runs every cell on this machine and holds each to the checked-in
+// expected table for this platform: one subtest per cell, so gotestsum and
+// JUnit list each cell, and `go test -run 'TestMatrix/tcp/ipv4/time_wait'`
+// picks some.
+func TestMatrix(t *testing.T) {
+	platform := ThisPlatform()
+	table, err := matrix.LoadTable(os.DirFS("../matrix/expected"), "matrix/expected", platform.Name)
+	if err != nil {
+		t.Fatalf("expected table for %s: %v", platform.Name, err)
+	}
+	obs := Run(matrix.AllCells(), Options{})
+	if len(obs.Cells) != len(matrix.AllCells()) {
+		t.Fatalf("run returned %d cells, want %d", len(obs.Cells), len(matrix.AllCells()))
+	}
+	for _, r := range obs.Cells {
+		t.Run(r.Cell.Name(), func(t *testing.T) {
+			want := table.Entries[r.Cell]
+			switch {
+			case r.Outcome == matrix.Unreached:
+				t.Fatalf("unreached: %s", r.Note)
+			case r.Witness == "":
+				t.Errorf("outcome %s has no witness", r.Outcome)
+			case want.Outcome == matrix.Unknown:
+				t.Skipf("%s:%d documents no expectation (%s); observed %s", table.File, want.Line, want.Comment, r.Outcome)
+			}
+			if r.Outcome != want.Outcome {
+				t.Errorf("observed %s, expected %s (%s:%d); witness: %s", r.Outcome, want.Outcome, table.File, want.Line, r.Witness)
+			}
+		})
+	}
+}
+
+func TestUnsupportedOptionIsNotAttempted(t *testing.T) {
+	for _, o := range matrix.Options() {
+		if _, _, exists := sockoptOf(o); exists {
+			continue
+		}
+		c := matrix.Cell{Proto: matrix.TCP, State: matrix.Listening, First: o, Second: matrix.None}
+		r := runCell(c, nil, newPortBook())
+		if r.Outcome != matrix.Unsupported || r.Note == "" {
+			t.Errorf("%s: outcome %s note %q, want unsupported with a reason", c, r.Outcome, r.Note)
+		}
+	}
+}

@@ -1,0 +1,112 @@
+package scenarios
+
+import (
+	"net/netip"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/bindmatrix/bindmatrix/matrix"
+)
+
+func mustWitness(t *testing.T) *witness {
+	t.Helper()
+	w, err := newWitness()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.close)
+	return w
+}
+
+// TestWitnessSeesWhatTheKernelHas checks the sock_diag lookup against
+// sockets whose state we know, and against one that does not exist: a
+// witness that always said yes would fail here.
+func TestWitnessSeesWhatTheKernelHas(t *testing.T) {
+	w := mustWitness(t)
+	for _, fam := range []family{familyIPv4, familyIPv6} {
+		book := newPortBook()
+		port, err := book.take()
+		if err != nil {
+			t.Fatal(err)
+		}
+		loop := address(fam, matrix.Specific, port)
+		if _, found, err := w.tcpState(loop, netip.AddrPort{}); err != nil || found {
+			t.Fatalf("%v: listener lookup on an unused port: found=%v err=%v", loop, found, err)
+		}
+		l, err := openSocket(fam, matrix.TCP)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.close()
+		if err := l.bind(loop); err != nil {
+			t.Fatal(err)
+		}
+		if err := l.listen(); err != nil {
+			t.Fatal(err)
+		}
+		if st, found, err := w.tcpState(loop, netip.AddrPort{}); err != nil || !found || st != tcpListen {
+			t.Fatalf("%v: listener lookup: state=%v found=%v err=%v", loop, st, found, err)
+		}
+		f := &firstSocket{cell: matrix.Cell{Proto: matrix.TCP}, witness: w}
+		server, client, err := f.connect(l, fam, loop)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sa, _ := server.localAddr()
+		ca, _ := client.localAddr()
+		if st, found, err := w.tcpState(sa, ca); err != nil || !found || st != tcpEstablished {
+			t.Fatalf("%v<->%v: state=%v found=%v err=%v", sa, ca, st, found, err)
+		}
+		// A tuple with the wrong peer port is nobody, although the kernel
+		// answers such a question with the listener on the local port.
+		wrong := netip.AddrPortFrom(ca.Addr(), ca.Port()+1)
+		if _, found, _ := w.tcpState(sa, wrong); found {
+			t.Fatalf("%v<->%v: found a connection that does not exist", sa, wrong)
+		}
+		f.closeConn(server)
+		f.closeConn(client)
+		if err := f.proveTimeWait(sa, ca); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(f.evidence, "TIME_WAIT") {
+			t.Errorf("time_wait evidence %q does not name the state", f.evidence)
+		}
+		// The TIME_WAIT entry holds the port against a plain bind, so the
+		// port book will not hand it to a later cell.
+		if _, err := probeFreePort(sa.Port()); err == nil {
+			t.Errorf("port %d probed free while a TIME_WAIT entry holds it", sa.Port())
+		}
+		book.release(port)
+	}
+}
+
+// TestTimeWaitWithoutWitnessIsUnreached: when the kernel's table cannot be
+// read the cell says so; it never assumes the state was reached.
+func TestTimeWaitWithoutWitnessIsUnreached(t *testing.T) {
+	for _, st := range []matrix.State{matrix.TimeWait, matrix.Established} {
+		c := matrix.Cell{Proto: matrix.TCP, State: st}
+		r := runCell(c, nil, newPortBook())
+		if r.Outcome != matrix.Unreached || !strings.Contains(r.Note, errNoWitness.Error()) {
+			t.Errorf("%s with no witness: outcome %s note %q, want unreached naming the missing witness", c, r.Outcome, r.Note)
+		}
+	}
+}
+
+// TestRunLeaksNoDescriptors: a leaked socket would hold a port and change a
+// later cell's answer.
+func TestRunLeaksNoDescriptors(t *testing.T) {
+	count := func() int {
+		entries, err := os.ReadDir("/proc/self/fd")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(entries)
+	}
+	Run(matrix.AllCells()[:32], Options{Parallel: 1}) // warm up lazily opened descriptors
+	before := count()
+	Run(matrix.AllCells(), Options{})
+	if after := count(); after != before {
+		t.Errorf("open descriptors: %d before the run, %d after", before, after)
+	}
+}
