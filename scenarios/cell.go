@@ -197,9 +197,9 @@ func (f *firstSocket) proveListening(s socket, loop netip.AddrPort) error {
 	case err != nil:
 		return err
 	case !found || state != tcpListen:
-		return fmt.Errorf("%s finds no listener for %s (found=%v state=%s)", witnessName, loop, found, state)
+		return fmt.Errorf("%s finds no listener for %s (found=%v state=%s)", f.witness.name(), loop, found, state)
 	}
-	f.evidence += fmt.Sprintf("; %s %s for %s", witnessName, state, loop)
+	f.evidence += fmt.Sprintf("; %s %s for %s", f.witness.name(), state, loop)
 	return nil
 }
 
@@ -227,16 +227,16 @@ func (f *firstSocket) proveEstablished(server, client netip.AddrPort) error {
 		return fmt.Errorf("cannot prove established: %w", err)
 	}
 	if !found || state != tcpEstablished {
-		return fmt.Errorf("%s: connection %s<->%s found=%v state=%s, want ESTABLISHED", witnessName, server, client, found, state)
+		return fmt.Errorf("%s: connection %s<->%s found=%v state=%s, want ESTABLISHED", f.witness.name(), server, client, found, state)
 	}
 	_, listener, err := f.witness.tcpState(server, netip.AddrPort{})
 	if err != nil {
 		return err
 	}
 	if listener {
-		return fmt.Errorf("%s: a listener on %s survived its close", witnessName, server)
+		return fmt.Errorf("%s: a listener on %s survived its close", f.witness.name(), server)
 	}
-	f.evidence = fmt.Sprintf("%s %s %s<->%s; no listener on port %d", witnessName, state, server, client, f.port)
+	f.evidence = fmt.Sprintf("%s %s %s<->%s; no listener on port %d", f.witness.name(), state, server, client, f.port)
 	return nil
 }
 
@@ -252,12 +252,12 @@ func (f *firstSocket) proveTimeWait(server, client netip.AddrPort) error {
 			return fmt.Errorf("cannot prove time_wait: %w", err)
 		}
 		if found && state == tcpTimeWait {
-			f.evidence = fmt.Sprintf("%s %s %s<->%s; listener and both ends closed", witnessName, state, server, client)
+			f.evidence = fmt.Sprintf("%s %s %s<->%s; listener and both ends closed", f.witness.name(), state, server, client)
 			return nil
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("%s: connection %s<->%s found=%v state=%s after %v, want TIME_WAIT",
-				witnessName, server, client, found, state, timeWaitPatience)
+				f.witness.name(), server, client, found, state, timeWaitPatience)
 		}
 		if delay == 0 {
 			runtime.Gosched()

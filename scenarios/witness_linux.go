@@ -4,31 +4,37 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net/netip"
+	"os"
 	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/bindmatrix/bindmatrix/matrix"
 )
 
 // witness asks the kernel for one TCP socket by its exact address tuple
 // through sock_diag netlink (SOCK_DIAG_BY_FAMILY without NLM_F_DUMP): a hash
 // lookup of microseconds, where reading /proc/net/tcp walks the whole table
 // for milliseconds. It finds TIME_WAIT entries, which no descriptor owns.
-// One witness serves one goroutine.
+//
+// A kernel built without inet_diag (or with it as a module nobody loaded)
+// answers every question with ENOENT, exactly like "no such socket", so a
+// new witness first proves itself on a listener of its own; if sock_diag
+// cannot see that, the witness reads /proc/net/tcp instead. One witness
+// serves one goroutine.
 type witness struct {
-	fd  int
-	buf []byte
+	fd     int // the netlink socket, or -1 when reading /proc
+	buf    []byte
+	source string // where the state is read, for evidence strings
 }
-
-// witnessName says in evidence strings where the state was read.
-const witnessName = "sock_diag"
 
 var diagSeq atomic.Uint32
 
 func newWitness() (*witness, error) {
 	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, unix.NETLINK_SOCK_DIAG)
 	if err != nil {
-		return nil, fmt.Errorf("sock_diag netlink socket: %w", err)
+		return procWitness()
 	}
 	// A kernel that never answers must not hang the run.
 	tv := unix.NsecToTimeval(int64(2 * time.Second))
@@ -36,13 +42,60 @@ func newWitness() (*witness, error) {
 		unix.Close(fd)
 		return nil, fmt.Errorf("sock_diag netlink socket: %w", err)
 	}
-	return &witness{fd: fd, buf: make([]byte, 8192)}, nil
+	w := &witness{fd: fd, buf: make([]byte, 8192), source: "sock_diag"}
+	if err := selfTest(w); err != nil {
+		w.close()
+		return procWitness()
+	}
+	return w, nil
+}
+
+func procWitness() (*witness, error) {
+	if _, err := os.Stat("/proc/net/tcp"); err != nil {
+		return nil, fmt.Errorf("neither sock_diag nor /proc/net/tcp can be read: %w", err)
+	}
+	return &witness{fd: -1, source: "/proc/net/tcp"}, nil
+}
+
+// selfTest asks the witness about a listener it has just made.
+func selfTest(w *witness) error {
+	l, err := openSocket(familyIPv4, matrix.TCP)
+	if err != nil {
+		return err
+	}
+	defer l.close()
+	if err := l.bind(address(familyIPv4, matrix.Specific, 0)); err != nil {
+		return err
+	}
+	if err := l.listen(); err != nil {
+		return err
+	}
+	local, err := l.localAddr()
+	if err != nil {
+		return err
+	}
+	state, found, err := w.tcpState(local, netip.AddrPort{})
+	if err != nil {
+		return err
+	}
+	if !found || state != tcpListen {
+		return fmt.Errorf("sock_diag does not see its own listener on %s", local)
+	}
+	return nil
 }
 
 func (w *witness) close() {
-	if w != nil {
+	if w != nil && w.fd >= 0 {
 		unix.Close(w.fd)
 	}
+}
+
+// name says in evidence strings where the state was read.
+func (w *witness) name() string {
+	if w == nil {
+		return "no witness"
+	}
+	return w.source
 }
 
 // Sizes from include/uapi/linux/inet_diag.h.
@@ -58,6 +111,9 @@ const (
 func (w *witness) tcpState(local, remote netip.AddrPort) (state tcpState, found bool, err error) {
 	if w == nil {
 		return 0, false, errNoWitness
+	}
+	if w.fd < 0 {
+		return procTCPState(local, remote)
 	}
 	family := uint8(unix.AF_INET)
 	if local.Addr().Is6() {

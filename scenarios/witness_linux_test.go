@@ -110,3 +110,54 @@ func TestRunLeaksNoDescriptors(t *testing.T) {
 		t.Errorf("open descriptors: %d before the run, %d after", before, after)
 	}
 }
+
+// TestProcFallbackAgreesWithSockDiag: the /proc reader used on kernels
+// without sock_diag must find the same sockets, in the same states.
+func TestProcFallbackAgreesWithSockDiag(t *testing.T) {
+	w := mustWitness(t)
+	if w.name() != "sock_diag" {
+		t.Fatalf("this kernel's witness is %s; sock_diag was expected on the host", w.name())
+	}
+	for _, fam := range []family{familyIPv4, familyIPv6} {
+		l, err := openSocket(fam, matrix.TCP)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.close()
+		if err := l.bind(address(fam, matrix.Wildcard, 0)); err != nil {
+			t.Fatal(err)
+		}
+		l.listen()
+		la, _ := l.localAddr()
+		loop := address(fam, matrix.Specific, la.Port())
+		f := &firstSocket{cell: matrix.Cell{Proto: matrix.TCP}, witness: w}
+		server, client, err := f.connect(l, fam, loop)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.tearDown(newPortBook())
+		sa, _ := server.localAddr()
+		ca, _ := client.localAddr()
+		for _, q := range []struct{ local, remote netip.AddrPort }{
+			{loop, netip.AddrPort{}}, {sa, ca}, {ca, sa}, {sa, netip.AddrPortFrom(ca.Addr(), ca.Port()+1)},
+		} {
+			ds, dfound, derr := w.tcpState(q.local, q.remote)
+			ps, pfound, perr := procTCPState(q.local, q.remote)
+			if derr != nil || perr != nil || ds != ps || dfound != pfound {
+				t.Errorf("%v<->%v: sock_diag says %v/%v/%v, /proc says %v/%v/%v", q.local, q.remote, ds, dfound, derr, ps, pfound, perr)
+			}
+		}
+	}
+}
+
+func TestFindProcTCPRejectsGarbage(t *testing.T) {
+	text := "  sl  local_address rem_address   st\n   0: 0100007F:1F90 zz:0000 0A\n"
+	if _, _, err := findProcTCP([]byte(text), netip.MustParseAddrPort("127.0.0.1:8080"), netip.AddrPort{}); err == nil {
+		t.Error("a malformed line was accepted")
+	}
+	text = "  sl  local_address rem_address   st\n   0: 0100007F:1F90 00000000:0000 0A\n"
+	st, found, err := findProcTCP([]byte(text), netip.MustParseAddrPort("127.0.0.1:8080"), netip.AddrPort{})
+	if err != nil || !found || st != tcpListen {
+		t.Errorf("listener on 127.0.0.1:8080: %v %v %v", st, found, err)
+	}
+}

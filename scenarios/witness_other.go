@@ -1,4 +1,4 @@
-//go:build !linux
+//go:build !linux && !windows
 
 package scenarios
 
@@ -9,6 +9,8 @@ import "net/netip"
 type witness struct{}
 
 const witnessName = "none"
+
+func (w *witness) name() string { return witnessName }
 
 func newWitness() (*witness, error) { return nil, errNoWitness }
 
