@@ -60,7 +60,7 @@ type resultJSON struct {
 
 func (r Result) MarshalJSON() ([]byte, error) {
 	c := r.Cell
-	return json.Marshal(resultJSON{
+	return marshal(resultJSON{
 		Proto: &c.Proto, Family: &c.Family, FirstAddr: &c.FirstAddr, SecondAddr: &c.SecondAddr,
 		State: &c.State, First: &c.First, Second: &c.Second,
 		Outcome: &r.Outcome, Native: r.Native, Witness: r.Witness, Note: r.Note,
@@ -71,7 +71,7 @@ func (r Result) MarshalJSON() ([]byte, error) {
 // two observations diff line by line.
 func (o *Observation) Encode(w io.Writer) error {
 	var buf bytes.Buffer
-	head, err := json.Marshal(struct {
+	head, err := marshal(struct {
 		Schema   int      `json:"schema"`
 		Platform Platform `json:"platform"`
 	}{o.Schema, o.Platform})
@@ -84,7 +84,7 @@ func (o *Observation) Encode(w io.Writer) error {
 		if i > 0 {
 			buf.WriteByte(',')
 		}
-		line, err := json.Marshal(r)
+		line, err := marshal(r)
 		if err != nil {
 			return err
 		}
@@ -94,6 +94,18 @@ func (o *Observation) Encode(w io.Writer) error {
 	buf.WriteString("\n]}\n")
 	_, err = w.Write(buf.Bytes())
 	return err
+}
+
+// marshal is json.Marshal without HTML escaping: evidence like
+// "127.0.0.1:80<->127.0.0.1:5000" stays readable.
+func marshal(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
 // DecodeObservation reads an observation document. Every defect, from broken
