@@ -1,11 +1,275 @@
 package lane
 
 import (
+	"bytes"
+	"context"
+	"encoding/binary"
 	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
 
 	"github.com/bindmatrix/bindmatrix/matrix"
 )
 
+// The QEMU lane boots a Linux kernel image with bindmatrix as its only
+// program: no disk, no network device, a serial console. The guest's
+// observation comes back on the console between markers.
+
+// guestEnv goes on the kernel command line; the kernel hands unknown
+// key=value parameters to init as environment, so a bindmatrix that merely
+// happens to be PID 1 in a container never takes the guest path.
+const guestEnv = "bindmatrix_guest"
+
+// Markers around the observation on the console; the kernel may print
+// around them.
+const (
+	beginMarker = "==== bindmatrix observation begin, exit code"
+	endMarker   = "==== bindmatrix observation end"
+	failMarker  = "==== bindmatrix guest setup failed:"
+)
+
+// qemuTimeout bounds a boot plus matrix; TCG boots a cloud kernel in
+// seconds, so minutes mean the guest is stuck.
+const qemuTimeout = 5 * time.Minute
+
+// diagModules are loaded in the guest, in this order, when the kernel's
+// package holds them: sock_diag for TCP (and UDP) is often a module.
+var diagModules = []string{"inet_diag.ko", "tcp_diag.ko", "udp_diag.ko"}
+
 func runQEMU(cfg Config) (*matrix.Observation, error) {
-	return nil, errors.New("the qemu lane is not built yet")
+	if cfg.Kernel == "" {
+		return nil, &matrix.InputError{File: "-kernel", Msg: "-under qemu needs -kernel VMLINUZ (see scripts/fetch-kernel.sh)"}
+	}
+	release, err := kernelRelease(cfg.Kernel)
+	if err != nil {
+		return nil, err
+	}
+	qemu, err := exec.LookPath("qemu-system-x86_64")
+	if err != nil {
+		return nil, fmt.Errorf("qemu-system-x86_64 not found; install it with: apt-get install -y qemu-system-x86")
+	}
+	dir, err := os.MkdirTemp("", "bindmatrix-qemu-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	fmt.Fprintf(cfg.Log, "bindmatrix: booting %s under QEMU\n", release)
+	init := filepath.Join(dir, "init")
+	if err := buildSelf("linux", "amd64", init); err != nil {
+		return nil, err
+	}
+	initrd := filepath.Join(dir, "initrd.cpio")
+	if err := writeInitramfs(initrd, init, modulesFor(cfg.Kernel, release)); err != nil {
+		return nil, err
+	}
+	console, err := boot(qemu, cfg.Kernel, initrd, innerArgs(cfg), cfg.Log)
+	if err != nil {
+		return nil, err
+	}
+	return parseConsole(console)
+}
+
+// kernelRelease checks that file is an x86 Linux boot image and returns the
+// release its header names ("6.1.0-27-cloud-amd64"), from the kernel_version
+// field of the boot protocol header (Documentation/arch/x86/boot.rst).
+func kernelRelease(file string) (string, error) {
+	bad := func(format string, args ...any) error {
+		return &matrix.InputError{File: file, Msg: fmt.Sprintf(format, args...)}
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return "", bad("%v", err)
+	}
+	defer f.Close()
+	head := make([]byte, 64<<10)
+	n, _ := io.ReadFull(f, head)
+	head = head[:n]
+	if len(head) < 0x210 || string(head[0x202:0x206]) != "HdrS" {
+		return "", bad("not an x86 Linux kernel image (no bzImage header); only x86_64 kernels are supported")
+	}
+	at := 0x200 + int(binary.LittleEndian.Uint16(head[0x20e:]))
+	if at >= len(head) {
+		return "unknown", nil
+	}
+	release, _, _ := strings.Cut(string(head[at:min(at+256, len(head))]), " ")
+	return release, nil
+}
+
+// modulesFor finds sock_diag modules in the unpacked kernel package the
+// image came from: BOOT/../lib/modules/RELEASE/kernel/net/ipv4.
+func modulesFor(kernel, release string) []string {
+	dir := filepath.Join(filepath.Dir(kernel), "..", "lib", "modules", release, "kernel", "net", "ipv4")
+	var found []string
+	for _, m := range diagModules {
+		if _, err := os.Stat(filepath.Join(dir, m)); err == nil {
+			found = append(found, filepath.Join(dir, m))
+		}
+	}
+	return found
+}
+
+// writeInitramfs packs the guest's whole file system.
+func writeInitramfs(file, init string, modules []string) error {
+	f, err := os.Create(file)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	w := &cpioWriter{w: f}
+	for _, d := range []string{"dev", "proc", "modules"} {
+		w.write(cpioEntry{name: d, mode: modeDir | 0o755})
+	}
+	// The kernel opens /dev/console for init's standard streams.
+	w.write(cpioEntry{name: "dev/console", mode: modeCharDev | 0o600, major: 5, minor: 1})
+	data, err := os.ReadFile(init)
+	if err != nil {
+		return err
+	}
+	w.write(cpioEntry{name: "init", mode: modeFile | 0o755, data: data})
+	var order []string
+	for _, m := range modules {
+		data, err := os.ReadFile(m)
+		if err != nil {
+			return err
+		}
+		w.write(cpioEntry{name: "modules/" + filepath.Base(m), mode: modeFile | 0o644, data: data})
+		order = append(order, filepath.Base(m))
+	}
+	w.write(cpioEntry{name: "modules/order", mode: modeFile | 0o644, data: []byte(strings.Join(order, "\n") + "\n")})
+	if err := w.close(); err != nil {
+		return err
+	}
+	return f.Close()
+}
+
+// kvmGrace is how long a KVM guest may stay silent before the lane gives
+// up on KVM: a /dev/kvm that opens is not one that runs guests (nested
+// virtualisation often hangs or asserts), and the kernel prints its banner
+// within a second when it runs at all.
+const kvmGrace = 5 * time.Second
+
+// boot runs QEMU until the guest powers off and returns the console text.
+// It uses KVM when /dev/kvm opens and the guest speaks within kvmGrace,
+// TCG otherwise.
+func boot(qemu, kernel, initrd string, args []string, log io.Writer) (string, error) {
+	if f, err := os.OpenFile("/dev/kvm", os.O_RDWR, 0); err == nil {
+		f.Close()
+		text, err := bootWith("kvm", qemu, kernel, initrd, args, kvmGrace)
+		if !errors.Is(err, errSilent) {
+			return text, err
+		}
+		fmt.Fprintf(log, "bindmatrix: KVM did not start the guest (%v); using TCG\n", err)
+	}
+	return bootWith("tcg", qemu, kernel, initrd, args, 0)
+}
+
+var errSilent = errors.New("the guest printed nothing")
+
+func bootWith(accel, qemu, kernel, initrd string, args []string, grace time.Duration) (string, error) {
+	cmdline := "console=ttyS0 panic=-1 " + guestEnv + "=1 -- " + strings.Join(args, " ")
+	ctx, cancel := context.WithTimeout(context.Background(), qemuTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, qemu,
+		"-accel", accel, "-m", "512", "-smp", "2",
+		"-nodefaults", "-no-reboot", "-display", "none", "-nic", "none",
+		"-serial", "stdio", "-monitor", "none",
+		"-kernel", kernel, "-initrd", initrd, "-append", cmdline)
+	cmd.WaitDelay = 5 * time.Second
+	console := &consoleBuffer{spoke: make(chan struct{})}
+	var stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = console, &stderr
+	if err := cmd.Start(); err != nil {
+		return "", fmt.Errorf("qemu: %w", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var err error
+	if grace > 0 {
+		select {
+		case <-console.spoke:
+			err = <-done
+		case err = <-done:
+		case <-time.After(grace):
+			cancel()
+			<-done
+			return "", errSilent
+		}
+		if !console.spokeOnce() {
+			return "", fmt.Errorf("%w: %v %s", errSilent, err, strings.TrimSpace(stderr.String()))
+		}
+	} else {
+		err = <-done
+	}
+	text := strings.ReplaceAll(console.String(), "\r\n", "\n")
+	switch {
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return "", fmt.Errorf("the guest did not power off within %v; last console lines:\n%s", qemuTimeout, lastLines(text, 20))
+	case err != nil:
+		return "", fmt.Errorf("qemu: %v\n%s\nlast console lines:\n%s", err, stderr.String(), lastLines(text, 20))
+	}
+	return text, nil
+}
+
+// consoleBuffer collects the serial console and says when it first spoke.
+type consoleBuffer struct {
+	mu    sync.Mutex
+	buf   bytes.Buffer
+	spoke chan struct{}
+	once  sync.Once
+}
+
+func (c *consoleBuffer) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(p) > 0 {
+		c.once.Do(func() { close(c.spoke) })
+	}
+	return c.buf.Write(p)
+}
+
+func (c *consoleBuffer) String() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.buf.String()
+}
+
+func (c *consoleBuffer) spokeOnce() bool {
+	select {
+	case <-c.spoke:
+		return true
+	default:
+		return false
+	}
+}
+
+// parseConsole extracts the observation the guest printed.
+func parseConsole(text string) (*matrix.Observation, error) {
+	if _, after, ok := strings.Cut(text, failMarker); ok {
+		return nil, fmt.Errorf("guest setup failed:%s", lastLines(after, 20))
+	}
+	_, after, ok := strings.Cut(text, beginMarker)
+	if !ok {
+		return nil, fmt.Errorf("the guest printed no observation (a kernel panic, or no console?); last console lines:\n%s", lastLines(text, 20))
+	}
+	codeText, body, _ := strings.Cut(after, "\n")
+	body, _, ok = strings.Cut(body, endMarker)
+	if !ok {
+		return nil, fmt.Errorf("the guest's observation was cut off; last console lines:\n%s", lastLines(text, 20))
+	}
+	if code, err := strconv.Atoi(strings.TrimSpace(codeText)); err != nil || code != 0 {
+		return nil, fmt.Errorf("bindmatrix in the guest exited with %s; console:\n%s", strings.TrimSpace(codeText), lastLines(text, 20))
+	}
+	return matrix.DecodeObservation("qemu guest console", []byte(body))
+}
+
+func lastLines(text string, n int) string {
+	lines := strings.Split(strings.TrimRight(text, "\n"), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }

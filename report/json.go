@@ -52,5 +52,6 @@ func (jsonRenderer) Comparison(w io.Writer, c *matrix.Comparison) error {
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
 	return enc.Encode(out)
 }

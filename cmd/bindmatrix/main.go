@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/bindmatrix/bindmatrix/lane"
 	"github.com/bindmatrix/bindmatrix/matrix"
 )
 
@@ -41,6 +42,9 @@ Exit codes:
 `
 
 func main() {
+	if lane.IsGuest() {
+		lane.Guest(run, os.Args[1:]) // the init of a QEMU lane's kernel
+	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 

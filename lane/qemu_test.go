@@ -1,0 +1,112 @@
+package lane
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/bindmatrix/bindmatrix/matrix"
+)
+
+// testKernel finds a kernel to boot: $BINDMATRIX_KERNEL, or one that
+// scripts/fetch-kernel.sh left in its default place.
+func testKernel() string {
+	if k := os.Getenv("BINDMATRIX_KERNEL"); k != "" {
+		return k
+	}
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		return ""
+	}
+	found, _ := filepath.Glob(filepath.Join(cache, "bindmatrix", "kernel", "*", "boot", "vmlinuz-*"))
+	if len(found) == 0 {
+		return ""
+	}
+	return found[len(found)-1]
+}
+
+// TestQEMULane boots a real kernel with bindmatrix as its init and holds the
+// guest's observation to the Linux expected table. The kernel unpacking the
+// lane's initramfs is also the end-to-end test of the cpio writer.
+func TestQEMULane(t *testing.T) {
+	_, err := exec.LookPath("qemu-system-x86_64")
+	need(t, err == nil, "qemu-system-x86_64", "apt-get install -y qemu-system-x86")
+	kernel := testKernel()
+	need(t, kernel != "", "a Linux kernel image", "run scripts/fetch-kernel.sh or set BINDMATRIX_KERNEL")
+	release, err := kernelRelease(kernel)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	obs, err := Run(Config{Under: "qemu", Kernel: kernel})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if obs.Platform.Kernel != release {
+		t.Errorf("guest reports kernel %q, the image's header says %q", obs.Platform.Kernel, release)
+	}
+	if host, _ := os.ReadFile("/proc/sys/kernel/osrelease"); strings.TrimSpace(string(host)) == obs.Platform.Kernel {
+		t.Logf("the guest kernel is the host's release %s: the test cannot tell them apart", release)
+	}
+	if len(obs.Cells) != len(matrix.AllCells()) {
+		t.Fatalf("guest ran %d cells, want %d", len(obs.Cells), len(matrix.AllCells()))
+	}
+	table, err := matrix.LoadTable(os.DirFS("../matrix/expected"), "matrix/expected", "linux")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := matrix.Compare(table, obs)
+	for _, d := range c.Differences {
+		t.Errorf("%s: kernel %s gives %s, %s:%d expects %s", d.Cell, release, d.Outcome, table.File, d.Expected.Line, d.Expected.Outcome)
+	}
+	for _, r := range c.Unreached {
+		t.Errorf("%s: unreached in the guest: %s", r.Cell, r.Note)
+	}
+}
+
+func TestQEMULaneRefusesWhatIsNotAKernel(t *testing.T) {
+	junk := filepath.Join(t.TempDir(), "vmlinuz")
+	os.WriteFile(junk, []byte(strings.Repeat("not a kernel\n", 100)), 0o644)
+	for _, cfg := range []Config{
+		{Under: "qemu", Kernel: junk},
+		{Under: "qemu", Kernel: filepath.Join(t.TempDir(), "absent")},
+		{Under: "qemu"},
+	} {
+		_, err := Run(cfg)
+		var ie *matrix.InputError
+		if !errors.As(err, &ie) {
+			t.Errorf("kernel %q: %v, want an input error", cfg.Kernel, err)
+		}
+	}
+}
+
+func TestParseConsole(t *testing.T) {
+	good := `{"schema":1,"platform":{"name":"linux","goos":"linux","goarch":"amd64","kernel":"6.1.0","go":"go1"},"cells":[
+{"proto":"tcp","family":"ipv4","first_addr":"specific","second_addr":"specific","state":"bound","first":"none","second":"none","outcome":"ok","native":0,"witness":"w","note":""}
+]}`
+	for _, tc := range []struct {
+		name, console, wantErr string
+	}{
+		{"ok", "[ 0.1] booting\n" + beginMarker + " 0\n" + good + "\n" + endMarker + "\n[ 1.0] reboot: Power down\n", ""},
+		{"panic", "[ 0.1] Kernel panic - not syncing: VFS\n", "printed no observation"},
+		{"cut off", beginMarker + " 0\n" + good[:40], "cut off"},
+		{"exit code", beginMarker + " 2\n" + good + "\n" + endMarker + "\n", "exited with 2"},
+		{"setup", failMarker + " mount /proc: EPERM\n", "mount /proc"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			obs, err := parseConsole(tc.console)
+			if tc.wantErr == "" {
+				if err != nil || len(obs.Cells) != 1 {
+					t.Fatalf("parseConsole: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("parseConsole = %v, want an error saying %q", err, tc.wantErr)
+			}
+		})
+	}
+}
