@@ -292,18 +292,38 @@ func (t *Table) Cells() []Cell {
 // observed provenance replaces the old one. Unreached cells are not accepted;
 // they are returned so the caller can say so.
 func (t *Table) Accept(obs *Observation, prov Provenance) (unaccepted []Result) {
+	documented := slices.ContainsFunc(t.Provenance, func(p Provenance) bool { return p.Kind == "documented" })
 	for _, r := range obs.Cells {
 		if r.Outcome == Unreached {
 			unaccepted = append(unaccepted, r)
 			continue
 		}
-		e := t.Entries[r.Cell]
+		e, had := t.Entries[r.Cell]
+		// The first observation of a documented cell keeps what the docs
+		// said beside it, so the docs table can show both.
+		if _, noted := DocumentedOutcome(e); had && documented && !noted && e.Outcome != r.Outcome {
+			e.Comment = strings.TrimSpace(documentedPrefix + string(e.Outcome) + " " + e.Comment)
+		}
 		e.Outcome = r.Outcome
 		t.Entries[r.Cell] = e
 	}
 	kept := slices.DeleteFunc(t.Provenance, func(p Provenance) bool { return p.Kind == prov.Kind })
 	t.Provenance = append([]Provenance{prov}, kept...)
 	return unaccepted
+}
+
+const documentedPrefix = "documented: "
+
+// DocumentedOutcome reads the "documented: OUTCOME" note accept leaves on a
+// documented cell whose observation differed.
+func DocumentedOutcome(e Entry) (Outcome, bool) {
+	rest, ok := strings.CutPrefix(e.Comment, documentedPrefix)
+	if !ok {
+		return "", false
+	}
+	word, _, _ := strings.Cut(rest, " ")
+	o, err := ParseOutcome(word)
+	return o, err == nil
 }
 
 // NewTable starts an empty table for a platform, with a header that tells a

@@ -162,3 +162,30 @@ func TestAcceptKeepsCommentsAndReplacesObservedProvenance(t *testing.T) {
 		t.Errorf("unreached cell changed its expectation to %q", got)
 	}
 }
+
+func TestAcceptOnADocumentedTableKeepsWhatTheDocsSaid(t *testing.T) {
+	table, err := ParseTable("windows.txt", []byte(fullTable("windows")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	differs, same := AllCells()[0], AllCells()[1]
+	table.Accept(&Observation{Cells: []Result{
+		{Cell: differs, Outcome: Failed("bind", "EACCES")},
+		{Cell: same, Outcome: OK},
+	}}, Provenance{Kind: "observed", Text: "windows 10.0.26100"})
+	again, err := ParseTable("windows.txt", table.Format())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, ok := DocumentedOutcome(again.Entries[differs]); !ok || d != OK || again.Entries[differs].Outcome != "bind:EACCES" {
+		t.Errorf("changed cell: %+v, want outcome bind:EACCES noting documented: ok", again.Entries[differs])
+	}
+	if _, ok := DocumentedOutcome(again.Entries[same]); ok {
+		t.Errorf("a cell the observation confirmed carries a documented note: %+v", again.Entries[same])
+	}
+	// A second accept does not stack notes.
+	again.Accept(&Observation{Cells: []Result{{Cell: differs, Outcome: OK}}}, Provenance{Kind: "observed", Text: "again"})
+	if c := again.Entries[differs].Comment; strings.Count(c, "documented:") != 1 {
+		t.Errorf("comment after two accepts: %q", c)
+	}
+}

@@ -31,6 +31,7 @@ Usage:
   bindmatrix check [flags]    compare an observation (a file, or a fresh run) with the expected table
   bindmatrix accept [flags]   write an observation as this platform's expected table
   bindmatrix report [flags]   render an observation, or its comparison, as text, markdown, json or junit
+  bindmatrix docs [flags]     regenerate docs/bind-table.md from the expected tables (and observations)
 
 Run 'bindmatrix COMMAND -h' for a command's flags.
 
@@ -67,6 +68,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		code, err = cmdAccept(rest, stdout, stderr)
 	case "report":
 		code, err = cmdReport(rest, stdout, stderr)
+	case "docs":
+		code, err = cmdDocs(rest, stdout, stderr)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return exitAgree
