@@ -53,7 +53,7 @@ func TestCPIOWriterRoundTrip(t *testing.T) {
 		{name: "dev", mode: modeDir | 0o755},
 		{name: "dev/console", mode: modeCharDev | 0o600, major: 5, minor: 1},
 		{name: "init", mode: modeFile | 0o755, data: []byte("#!/bin/true\n")}, // length 12: no padding
-		{name: "modules/a.ko", mode: modeFile | 0o644, data: []byte("x")},    // needs padding
+		{name: "modules/a.ko", mode: modeFile | 0o644, data: []byte("x")},     // needs padding
 		{name: "empty", mode: modeFile | 0o644},
 	}
 	var b bytes.Buffer

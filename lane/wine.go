@@ -1,11 +1,290 @@
 package lane
 
 import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	_ "embed"
 	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
 
 	"github.com/bindmatrix/bindmatrix/matrix"
 )
 
+// The Wine lane runs the project's windows/amd64 build under Wine on this
+// host, in a private prefix. Wine's sockets sit on the host's kernel, so its
+// answers are Wine's, not Windows': they are compared with
+// matrix/expected/wine.txt, never with windows.txt.
+
+// wineInstall is the one command that installs what the lane needs
+// (Debian and Ubuntu package names).
+const wineInstall = "apt-get install -y wine64 gcc-mingw-w64-x86-64"
+
+// Time limits: making a prefix takes 10-30 s here and a full run of the
+// matrix about 10 s, so these only stop a hung Wine.
+const (
+	prefixTimeout = 3 * time.Minute
+	wineTimeout   = 5 * time.Minute
+)
+
+// The ProcessPrng shim (see winshim/bcryptprimitives.c for why).
+var (
+	//go:embed winshim/bcryptprimitives.c
+	shimSource []byte
+	//go:embed winshim/bcryptprimitives.def
+	shimDef []byte
+)
+
+// wineTools are the host programs the lane runs.
+type wineTools struct {
+	wine64, wineserver, gcc string
+}
+
+// findWineTools finds wine64 where Debian puts it (not on PATH) or on PATH,
+// the wineserver beside it, and the MinGW-w64 cross compiler. The error
+// names what is missing and the command that installs it.
+func findWineTools() (wineTools, error) {
+	var t wineTools
+	var missing []string
+	find := func(name string, dirs ...string) string {
+		for _, d := range dirs {
+			if p := filepath.Join(d, name); isExecutable(p) {
+				return p
+			}
+		}
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+		missing = append(missing, name)
+		return ""
+	}
+	t.wine64 = find("wine64", "/usr/lib/wine")
+	if t.wine64 != "" {
+		t.wineserver = find("wineserver", filepath.Dir(t.wine64))
+	}
+	t.gcc = find("x86_64-w64-mingw32-gcc")
+	if len(missing) > 0 {
+		return t, fmt.Errorf("the Wine lane needs %s, not found here; install with: %s", strings.Join(missing, " and "), wineInstall)
+	}
+	return t, nil
+}
+
+func isExecutable(file string) bool {
+	st, err := os.Stat(file)
+	return err == nil && st.Mode().IsRegular() && st.Mode()&0o111 != 0
+}
+
 func runWine(cfg Config) (*matrix.Observation, error) {
-	return nil, errors.New("the wine lane is not built yet")
+	tools, err := findWineTools()
+	if err != nil {
+		return nil, err
+	}
+	tmp, err := os.MkdirTemp("", "bindmatrix-wine-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	exe := filepath.Join(tmp, "bindmatrix.exe")
+	if err := buildSelf("windows", "amd64", exe); err != nil {
+		return nil, err
+	}
+	prefix, unlock, err := preparePrefix(tools, cfg.Log)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	defer stopWineserver(tools, prefix)
+
+	stdout, stderr, err := runInWine(tools, prefix, tmp, append([]string{exe}, innerArgs(cfg)...))
+	if err != nil {
+		return nil, withStderr(fmt.Errorf("bindmatrix.exe under Wine: %v", err), stderr)
+	}
+	obs, err := matrix.DecodeObservation("bindmatrix.exe under Wine", stdout)
+	if err != nil {
+		return nil, withStderr(err, stderr)
+	}
+	if obs.Platform.Name != "wine" {
+		return nil, fmt.Errorf("bindmatrix.exe under Wine says it ran on %q, not wine: Wine's ntdll exports were not found", obs.Platform.Name)
+	}
+	return obs, nil
+}
+
+// withStderr adds the end of the inner run's stderr to err, which is where
+// a Go panic or a Wine loader error shows.
+func withStderr(err error, stderr string) error {
+	if strings.TrimSpace(stderr) == "" {
+		return fmt.Errorf("%w (nothing on its stderr)", err)
+	}
+	return fmt.Errorf("%w\nits stderr:\n%s", err, lastLines(stderr, 20))
+}
+
+// runInWine runs a Windows program under wine64 with a time limit. Its
+// output goes to files, not pipes: the wineserver that wine64 starts
+// inherits them and would keep a pipe open, and Wait with it, long after
+// the program has exited.
+func runInWine(tools wineTools, prefix, tmp string, args []string) (stdout []byte, stderr string, err error) {
+	outFile, err := os.Create(filepath.Join(tmp, "stdout"))
+	if err != nil {
+		return nil, "", err
+	}
+	defer outFile.Close()
+	errFile, err := os.Create(filepath.Join(tmp, "stderr"))
+	if err != nil {
+		return nil, "", err
+	}
+	defer errFile.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), wineTimeout)
+	defer cancel()
+	cmd := wineCommand(ctx, tools, prefix, tools.wine64, args...)
+	cmd.Stdout, cmd.Stderr = outFile, errFile
+	runErr := cmd.Run()
+	stdout, _ = os.ReadFile(outFile.Name())
+	errText, _ := os.ReadFile(errFile.Name())
+	switch {
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return nil, string(errText), fmt.Errorf("no answer within %v", wineTimeout)
+	case runErr != nil:
+		return nil, string(errText), runErr
+	}
+	return stdout, string(errText), nil
+}
+
+// stopWineserver stops the prefix's wineserver and the services it runs now
+// rather than when they time out, so that no Wine process outlives the lane.
+func stopWineserver(tools wineTools, prefix string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	wineCommand(ctx, tools, prefix, tools.wineserver, "-k").Run()
+}
+
+// wineCommand is a command for prefix, quiet, killed with its whole process
+// group when ctx ends.
+func wineCommand(ctx context.Context, tools wineTools, prefix, program string, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, program, args...)
+	cmd.Env = append(os.Environ(),
+		"WINEPREFIX="+prefix,
+		"WINEDEBUG=-all",
+		"WINESERVER="+tools.wineserver,
+		// No Mono or Gecko installer dialogs: the matrix needs neither.
+		"WINEDLLOVERRIDES=mscoree,mshtml=",
+	)
+	inOwnProcessGroup(cmd)
+	return cmd
+}
+
+// preparePrefix returns the lane's Wine prefix, making it first if it is
+// missing, broken, or made for another Wine or shim. It holds a lock on the
+// prefix until unlock, so that concurrent lanes neither build it twice nor
+// stop each other's wineserver.
+func preparePrefix(tools wineTools, log io.Writer) (prefix string, unlock func(), err error) {
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		return "", nil, fmt.Errorf("the Wine lane keeps its prefix in the user cache directory: %v", err)
+	}
+	base := filepath.Join(cache, "bindmatrix")
+	if err := os.MkdirAll(base, 0o755); err != nil {
+		return "", nil, err
+	}
+	prefix = filepath.Join(base, "wine")
+	unlock, err = lockFile(filepath.Join(base, "wine.lock"))
+	if err != nil {
+		return "", nil, err
+	}
+	key, err := prefixKey(tools)
+	if err == nil && !prefixReady(prefix, key) {
+		fmt.Fprintf(log, "bindmatrix: making a Wine prefix in %s (once; up to a minute)\n", prefix)
+		err = makePrefix(tools, prefix, key)
+	}
+	if err != nil {
+		unlock()
+		return "", nil, err
+	}
+	return prefix, unlock, nil
+}
+
+// prefixKey names what a prefix was made with: the Wine version and the
+// shim's source. A prefix made with others is rebuilt.
+func prefixKey(tools wineTools) (string, error) {
+	out, err := exec.Command(tools.wine64, "--version").Output()
+	if err != nil {
+		return "", fmt.Errorf("%s --version: %v", tools.wine64, err)
+	}
+	return fmt.Sprintf("%s shim %x\n", strings.TrimSpace(string(out)), sha256.Sum256(append(shimSource, shimDef...))), nil
+}
+
+const stampName = "bindmatrix-ready" // written last, when the prefix is complete
+
+func shimPath(prefix string) string {
+	return filepath.Join(prefix, "drive_c", "windows", "system32", "bcryptprimitives.dll")
+}
+
+// prefixReady tells a complete prefix from one that an interrupted or
+// failed setup, or a user's cleanup, left broken.
+func prefixReady(prefix, key string) bool {
+	stamp, err := os.ReadFile(filepath.Join(prefix, stampName))
+	if err != nil || string(stamp) != key {
+		return false
+	}
+	for _, f := range []string{shimPath(prefix), filepath.Join(prefix, "system.reg")} {
+		if st, err := os.Stat(f); err != nil || st.Size() == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// makePrefix makes the prefix from nothing: wineboot, then the shim, then
+// the stamp.
+func makePrefix(tools wineTools, prefix, key string) error {
+	if err := os.RemoveAll(prefix); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), prefixTimeout)
+	defer cancel()
+	run := func(program string, args ...string) error {
+		cmd := wineCommand(ctx, tools, prefix, program, args...)
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		cmd.WaitDelay = time.Second // a daemon may hold the pipe; its output is not needed then
+		if err := cmd.Run(); err != nil && !errors.Is(err, exec.ErrWaitDelay) {
+			return fmt.Errorf("making the Wine prefix %s: %s %s: %v\n%s", prefix, filepath.Base(program), strings.Join(args, " "), err, lastLines(out.String(), 20))
+		}
+		return nil
+	}
+	// wineserver -w waits until the services wineboot started have exited
+	// and the registry is on disk.
+	if err := run(tools.wine64, "wineboot", "-i"); err != nil {
+		return err
+	}
+	if err := run(tools.wineserver, "-w"); err != nil {
+		return err
+	}
+	if err := buildShim(tools, shimPath(prefix)); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(prefix, stampName), []byte(key), 0o644)
+}
+
+// buildShim compiles bcryptprimitives.dll into the prefix's system32.
+func buildShim(tools wineTools, dll string) error {
+	src, err := os.MkdirTemp("", "bindmatrix-shim-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(src)
+	c, def := filepath.Join(src, "bcryptprimitives.c"), filepath.Join(src, "bcryptprimitives.def")
+	if err := errors.Join(os.WriteFile(c, shimSource, 0o644), os.WriteFile(def, shimDef, 0o644)); err != nil {
+		return err
+	}
+	out, err := exec.Command(tools.gcc, "-shared", "-O2", "-s", "-o", dll, c, def, "-ladvapi32").CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("building the ProcessPrng shim: %s: %v\n%s", tools.gcc, err, out)
+	}
+	return nil
 }

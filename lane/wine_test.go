@@ -1,0 +1,90 @@
+package lane
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bindmatrix/bindmatrix/matrix"
+)
+
+// The Wine lane end to end: the Windows build runs under Wine here and its
+// observation must agree with matrix/expected/wine.txt. The first run makes
+// the Wine prefix (about half a minute); later runs take about ten seconds.
+func TestWineLane(t *testing.T) {
+	if _, err := findWineTools(); err != nil {
+		t.Skipf("skipping the Wine lane: %v", err)
+	}
+	for _, tc := range []struct {
+		name, only string
+		cells      int
+		long       bool
+	}{
+		// Listening is where Wine and Windows part ways; time_wait is
+		// where the witness must prove the state.
+		{"listening_and_time_wait", "family=ipv4,first_addr=specific,second_addr=specific,state=listening,state=time_wait", 32, false},
+		{"full", "", 640, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.long && testing.Short() {
+				t.Skip("the full matrix under Wine takes about ten seconds; skipped with -short")
+			}
+			start := time.Now()
+			obs, err := Run(Config{Under: "wine", Only: tc.only, Log: testLog{t}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("%d cells under %s in %v", len(obs.Cells), obs.Platform.Kernel, time.Since(start).Round(time.Millisecond))
+			checkWineObservation(t, obs, tc.cells)
+		})
+	}
+}
+
+func checkWineObservation(t *testing.T, obs *matrix.Observation, cells int) {
+	t.Helper()
+	if obs.Platform.Name != "wine" || obs.Platform.GOOS != "windows" || !strings.HasPrefix(obs.Platform.Kernel, "wine-") {
+		t.Errorf("platform = %+v, want name wine, goos windows, kernel wine-VERSION", obs.Platform)
+	}
+	if len(obs.Cells) != cells {
+		t.Errorf("got %d cells, want %d", len(obs.Cells), cells)
+	}
+	// Each state's evidence must be the one that proves it, or the cell
+	// must say why it is unreached.
+	proof := map[matrix.State]string{
+		matrix.Bound:       "SO_ACCEPTCONN=0",
+		matrix.Listening:   "LISTEN",
+		matrix.TimeWait:    "TIME_WAIT",
+		matrix.Established: "ESTABLISHED",
+		matrix.Closed:      "succeeded",
+	}
+	for _, r := range obs.Cells {
+		switch {
+		case r.Outcome == matrix.Unsupported:
+		case r.Outcome == matrix.Unreached && r.Note == "":
+			t.Errorf("%s: unreached without a note", r.Cell)
+		case r.Outcome == matrix.Unreached:
+			t.Logf("%s: unreached: %s", r.Cell, r.Note)
+		case !strings.Contains(r.Witness, proof[r.State]):
+			t.Errorf("%s: %s with witness %q, which does not show %s", r.Cell, r.Outcome, r.Witness, proof[r.State])
+		}
+	}
+	table, err := matrix.LoadTable(matrix.BuiltinTables(), matrix.ExpectedDir, "wine")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := matrix.Compare(table, obs)
+	for _, d := range c.Differences {
+		t.Errorf("%s: observed %s, %s expects %s", d.Cell, d.Outcome, table.File, d.Expected.Outcome)
+	}
+	if len(c.Unreached) > 0 {
+		t.Errorf("%d cells unreached; every state should be reachable under Wine", len(c.Unreached))
+	}
+}
+
+// testLog sends the lane's progress lines to the test log.
+type testLog struct{ t *testing.T }
+
+func (l testLog) Write(p []byte) (int, error) {
+	l.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
