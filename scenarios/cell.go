@@ -143,18 +143,18 @@ func (f *firstSocket) bindFirst(book *portBook, fam family) (socket, error) {
 		}
 		s, err := openSocket(fam, f.cell.Proto)
 		if err != nil {
-			book.release(port)
+			book.release(port, false)
 			return noSocket, fmt.Errorf("first socket: %w", err)
 		}
 		if err := setOption(s, f.cell.First); err != nil {
 			s.close()
-			book.release(port)
+			book.release(port, false)
 			return noSocket, fmt.Errorf("first socket: %w", err)
 		}
 		if err := s.bind(address(fam, f.cell.FirstAddr, port)); err != nil {
 			// Taken since the probe, by another process: try another.
 			s.close()
-			book.release(port)
+			book.release(port, false)
 			last = err
 			continue
 		}
@@ -295,6 +295,6 @@ func (f *firstSocket) tearDown(book *portBook) {
 	}
 	f.conns, f.open = nil, nil
 	if f.port != 0 {
-		book.release(f.port)
+		book.release(f.port, f.cell.State == matrix.TimeWait)
 	}
 }

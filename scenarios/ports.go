@@ -18,12 +18,19 @@ import (
 // (closed cells flip between ok and EADDRINUSE from run to run). A plain
 // socket's bind(0) skips such ports, so a plain probe picks the port and the
 // first socket binds it explicitly.
+//
+// The probe cannot see TIME_WAIT entries where a plain bind ignores them
+// (Windows, and Wine on top of it), so the book also remembers the ports
+// this run's own time_wait cells left behind and never hands them out again.
 type portBook struct {
-	mu    sync.Mutex
-	inUse map[uint16]bool
+	mu      sync.Mutex
+	inUse   map[uint16]bool
+	tainted map[uint16]bool // left in TIME_WAIT by an earlier cell
 }
 
-func newPortBook() *portBook { return &portBook{inUse: map[uint16]bool{}} }
+func newPortBook() *portBook {
+	return &portBook{inUse: map[uint16]bool{}, tainted: map[uint16]bool{}}
+}
 
 // errPortBusy says the port was taken between the probe and the first bind,
 // by another cell or another process; the caller takes another port.
@@ -41,7 +48,7 @@ func (b *portBook) take() (uint16, error) {
 			continue
 		}
 		b.mu.Lock()
-		busy := b.inUse[port]
+		busy := b.inUse[port] || b.tainted[port]
 		if !busy {
 			b.inUse[port] = true
 		}
@@ -54,9 +61,13 @@ func (b *portBook) take() (uint16, error) {
 	return 0, fmt.Errorf("no clean port after %d tries: %v", portTries, last)
 }
 
-func (b *portBook) release(port uint16) {
+// release gives a port back; taint says the cell left TIME_WAIT entries on it.
+func (b *portBook) release(port uint16, taint bool) {
 	b.mu.Lock()
 	delete(b.inUse, port)
+	if taint {
+		b.tainted[port] = true
+	}
 	b.mu.Unlock()
 }
 

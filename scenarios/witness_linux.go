@@ -207,13 +207,6 @@ func addrFrom(b []byte, like netip.Addr) netip.Addr {
 	return netip.AddrFrom16([16]byte(b[:16]))
 }
 
-func zeroAddr(like netip.Addr) netip.Addr {
-	if like.Is4() {
-		return netip.IPv4Unspecified()
-	}
-	return netip.IPv6Unspecified()
-}
-
 // putAddr writes an address the way inet_diag_sockid holds it: IPv4 in the
 // first four bytes, IPv6 in all sixteen, network byte order.
 func putAddr(dst []byte, a netip.Addr) {

@@ -77,7 +77,7 @@ func TestWitnessSeesWhatTheKernelHas(t *testing.T) {
 		if _, err := probeFreePort(sa.Port()); err == nil {
 			t.Errorf("port %d probed free while a TIME_WAIT entry holds it", sa.Port())
 		}
-		book.release(port)
+		book.release(port, false)
 	}
 }
 
