@@ -1,6 +1,7 @@
 package lane
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -12,9 +13,8 @@ import (
 // observation must agree with matrix/expected/wine.txt. The first run makes
 // the Wine prefix (about half a minute); later runs take about ten seconds.
 func TestWineLane(t *testing.T) {
-	if _, err := findWineTools(); err != nil {
-		t.Skipf("skipping the Wine lane: %v", err)
-	}
+	_, err := findWineTools()
+	need(t, err == nil, "Wine or the MinGW cross compiler", fmt.Sprint(err))
 	for _, tc := range []struct {
 		name, only string
 		cells      int
