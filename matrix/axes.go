@@ -14,9 +14,10 @@ type Proto uint8
 
 const (
 	TCP Proto = iota
+	UDP
 )
 
-var protoNames = []string{"tcp"}
+var protoNames = []string{"tcp", "udp"}
 
 func (p Proto) String() string               { return nameOf(protoNames, p) }
 func (p Proto) MarshalText() ([]byte, error) { return []byte(p.String()), nil }
@@ -29,15 +30,18 @@ func (p *Proto) UnmarshalText(b []byte) (err error) {
 func ParseProto(s string) (Proto, error) { return parseName[Proto]("proto", protoNames, s) }
 
 // Family is the address family of both sockets. IPv6 sockets set
-// IPV6_V6ONLY=1 so that the IPv6 rows say nothing about IPv4.
+// IPV6_V6ONLY=1 so that the IPv6 rows say nothing about IPv4. Dual cells mix
+// an IPv4 socket with a dual-stack IPv6 one (IPV6_V6ONLY=0), or pair two
+// dual-stack ones: the cell's FirstFamily and SecondFamily say which.
 type Family uint8
 
 const (
 	IPv4 Family = iota
 	IPv6
+	Dual
 )
 
-var familyNames = []string{"ipv4", "ipv6"}
+var familyNames = []string{"ipv4", "ipv6", "dual"}
 
 func (f Family) String() string               { return nameOf(familyNames, f) }
 func (f Family) MarshalText() ([]byte, error) { return []byte(f.String()), nil }
@@ -48,6 +52,83 @@ func (f *Family) UnmarshalText(b []byte) (err error) {
 
 // ParseFamily parses a family name.
 func ParseFamily(s string) (Family, error) { return parseName[Family]("family", familyNames, s) }
+
+// SocketFamily is how one socket of a cell is opened.
+type SocketFamily uint8
+
+const (
+	SockIPv4      SocketFamily = iota
+	SockIPv6                   // IPV6_V6ONLY=1
+	SockDualStack              // an IPv6 socket with IPV6_V6ONLY=0
+)
+
+var socketFamilyNames = []string{"ipv4", "ipv6", "ipv6-dualstack"}
+
+func (f SocketFamily) String() string               { return nameOf(socketFamilyNames, f) }
+func (f SocketFamily) MarshalText() ([]byte, error) { return []byte(f.String()), nil }
+func (f *SocketFamily) UnmarshalText(b []byte) (err error) {
+	*f, err = ParseSocketFamily(string(b))
+	return err
+}
+
+// ParseSocketFamily parses a socket family name.
+func ParseSocketFamily(s string) (SocketFamily, error) {
+	return parseName[SocketFamily]("socket family", socketFamilyNames, s)
+}
+
+// DualPairs are the first/second socket families of the dual cells: IPv4
+// against a dual-stack socket, both ways, and two dual-stack sockets.
+var DualPairs = [][2]SocketFamily{{SockIPv4, SockDualStack}, {SockDualStack, SockIPv4}, {SockDualStack, SockDualStack}}
+
+// Process says who opens the second socket: this process, a child process
+// (how a takeover happens in real life), or a child running as another user.
+type Process uint8
+
+const (
+	SameProcess Process = iota
+	OtherProcess
+	OtherUser
+)
+
+var processNames = []string{"same", "other", "other-user"}
+
+func (p Process) String() string               { return nameOf(processNames, p) }
+func (p Process) MarshalText() ([]byte, error) { return []byte(p.String()), nil }
+func (p *Process) UnmarshalText(b []byte) (err error) {
+	*p, err = ParseProcess(string(b))
+	return err
+}
+
+// ParseProcess parses a process name.
+func ParseProcess(s string) (Process, error) { return parseName[Process]("process", processNames, s) }
+
+// Delivery says which socket received the traffic sent to the port once
+// both could: a takeover shows as second, load sharing as both. Empty when
+// the cell does not end with two receiving sockets.
+type Delivery string
+
+const (
+	DeliveredFirst  Delivery = "first"
+	DeliveredSecond Delivery = "second"
+	DeliveredBoth   Delivery = "both"
+	DeliveredNone   Delivery = "none"
+)
+
+var deliveryNames = []string{"first", "second", "both", "none"}
+
+// ParseDelivery parses a delivery verdict.
+func ParseDelivery(s string) (Delivery, error) {
+	i, err := parseName[uint8]("delivery", deliveryNames, s)
+	if err != nil {
+		return "", err
+	}
+	return Delivery(deliveryNames[i]), nil
+}
+
+func (d *Delivery) UnmarshalText(b []byte) (err error) {
+	*d, err = ParseDelivery(string(b))
+	return err
+}
 
 // Addr says whether a socket binds the loopback address of its family
 // (specific) or the unspecified one (wildcard).
@@ -118,11 +199,12 @@ func ParseOption(s string) (Option, error) { return parseName[Option]("option", 
 
 // Protos, Families, Addrs, States and Options list every value of each axis
 // in canonical order.
-func Protos() []Proto    { return values[Proto](protoNames) }
-func Families() []Family { return values[Family](familyNames) }
-func Addrs() []Addr      { return values[Addr](addrNames) }
-func States() []State    { return values[State](stateNames) }
-func Options() []Option  { return values[Option](optionNames) }
+func Protos() []Proto      { return values[Proto](protoNames) }
+func Families() []Family   { return values[Family](familyNames) }
+func Addrs() []Addr        { return values[Addr](addrNames) }
+func States() []State      { return values[State](stateNames) }
+func Options() []Option    { return values[Option](optionNames) }
+func Processes() []Process { return values[Process](processNames) }
 
 type axisValue interface{ ~uint8 }
 

@@ -9,30 +9,94 @@ import (
 // Cell is one question the harness asks: with the first socket in State and
 // each socket having set its option, does the second bind succeed?
 type Cell struct {
-	Proto      Proto
-	Family     Family
-	FirstAddr  Addr
-	SecondAddr Addr
-	State      State
-	First      Option
-	Second     Option
+	Proto        Proto
+	Process      Process
+	Family       Family
+	FirstFamily  SocketFamily // for ipv4 and ipv6 cells, the family itself
+	SecondFamily SocketFamily
+	FirstAddr    Addr
+	SecondAddr   Addr
+	State        State
+	First        Option
+	Second       Option
+}
+
+// socketFamilyOf is how both sockets of a same-family cell are opened.
+func socketFamilyOf(f Family) SocketFamily {
+	if f == IPv6 {
+		return SockIPv6
+	}
+	return SockIPv4
+}
+
+// NewCell makes a same-family cell (ipv4 or ipv6), filling in its socket
+// families; dual cells set FirstFamily and SecondFamily themselves.
+func NewCell(proto Proto, fam Family, state State, firstAddr, secondAddr Addr, first, second Option) Cell {
+	return Cell{Proto: proto, Family: fam, FirstFamily: socketFamilyOf(fam), SecondFamily: socketFamilyOf(fam),
+		FirstAddr: firstAddr, SecondAddr: secondAddr, State: state, First: first, Second: second}
+}
+
+// StatesOf lists the states that apply to a protocol: a UDP socket is only
+// ever bound or closed.
+func StatesOf(p Proto) []State {
+	if p == UDP {
+		return []State{Bound, Closed}
+	}
+	return States()
+}
+
+// Valid reports why a combination of values is not a cell of the matrix.
+func (c Cell) Valid() error {
+	if !slices.Contains(StatesOf(c.Proto), c.State) {
+		return fmt.Errorf("state %s does not apply to %s", c.State, c.Proto)
+	}
+	if c.Family != Dual {
+		if c.FirstFamily != socketFamilyOf(c.Family) || c.SecondFamily != socketFamilyOf(c.Family) {
+			return fmt.Errorf("first_family and second_family belong to dual cells only")
+		}
+		return nil
+	}
+	if !slices.Contains(DualPairs, [2]SocketFamily{c.FirstFamily, c.SecondFamily}) {
+		return fmt.Errorf("dual cell with families %s, %s (valid pairs: %s)", c.FirstFamily, c.SecondFamily, dualPairNames())
+	}
+	return nil
+}
+
+func dualPairNames() string {
+	var names []string
+	for _, p := range DualPairs {
+		names = append(names, p[0].String()+"+"+p[1].String())
+	}
+	return strings.Join(names, ", ")
 }
 
 // Name is the cell's stable identifier, usable as a Go subtest name and in
-// `go test -run`: tcp/ipv4/time_wait/specific-wildcard/SO_REUSEADDR-none.
+// `go test -run`: tcp/ipv4/time_wait/specific-wildcard/SO_REUSEADDR-none,
+// with the socket families of a dual cell (tcp/dual:ipv4:ipv6-dualstack/...)
+// and a /other or /other-user suffix when another process binds second.
 func (c Cell) Name() string {
-	return fmt.Sprintf("%s/%s/%s/%s-%s/%s-%s",
-		c.Proto, c.Family, c.State, c.FirstAddr, c.SecondAddr, c.First, c.Second)
+	fam := c.Family.String()
+	if c.Family == Dual {
+		fam = fmt.Sprintf("dual:%s:%s", c.FirstFamily, c.SecondFamily)
+	}
+	name := fmt.Sprintf("%s/%s/%s/%s-%s/%s-%s", c.Proto, fam, c.State, c.FirstAddr, c.SecondAddr, c.First, c.Second)
+	if c.Process != SameProcess {
+		name += "/" + c.Process.String()
+	}
+	return name
 }
 
 func (c Cell) String() string { return c.Name() }
 
-// Compare orders cells canonically: proto, family, state, addresses, then
-// options. Tables, reports and JSON all use this order.
+// Compare orders cells canonically: proto, process, family, state,
+// addresses, then options. Tables, reports and JSON all use this order.
 func (c Cell) Compare(d Cell) int {
 	for _, p := range [...][2]uint8{
 		{uint8(c.Proto), uint8(d.Proto)},
+		{uint8(c.Process), uint8(d.Process)},
 		{uint8(c.Family), uint8(d.Family)},
+		{uint8(c.FirstFamily), uint8(d.FirstFamily)},
+		{uint8(c.SecondFamily), uint8(d.SecondFamily)},
 		{uint8(c.State), uint8(d.State)},
 		{uint8(c.FirstAddr), uint8(d.FirstAddr)},
 		{uint8(c.SecondAddr), uint8(d.SecondAddr)},
@@ -46,17 +110,27 @@ func (c Cell) Compare(d Cell) int {
 	return 0
 }
 
-// AllCells is the full matrix in canonical order.
-func AllCells() []Cell {
+// Universe is every cell the harness knows, in canonical order.
+func Universe() []Cell {
 	var cells []Cell
 	for _, proto := range Protos() {
-		for _, fam := range Families() {
-			for _, st := range States() {
-				for _, fa := range Addrs() {
-					for _, sa := range Addrs() {
-						for _, fo := range Options() {
-							for _, so := range Options() {
-								cells = append(cells, Cell{proto, fam, fa, sa, st, fo, so})
+		for _, proc := range Processes() {
+			for _, fam := range Families() {
+				pairs := [][2]SocketFamily{{socketFamilyOf(fam), socketFamilyOf(fam)}}
+				if fam == Dual {
+					pairs = DualPairs
+				}
+				for _, pair := range pairs {
+					for _, st := range StatesOf(proto) {
+						for _, fa := range Addrs() {
+							for _, sa := range Addrs() {
+								for _, fo := range Options() {
+									for _, so := range Options() {
+										cells = append(cells, Cell{Proto: proto, Process: proc, Family: fam,
+											FirstFamily: pair[0], SecondFamily: pair[1], FirstAddr: fa, SecondAddr: sa,
+											State: st, First: fo, Second: so})
+									}
+								}
 							}
 						}
 					}
@@ -67,28 +141,57 @@ func AllCells() []Cell {
 	return cells
 }
 
+// IsDefault says whether a run without a process filter includes the cell:
+// every same-process cell, and for another process the cells where a
+// takeover happens in practice (TCP over IPv4, listening and TIME_WAIT, all
+// address and option pairs). Another user's cells run only when asked for.
+func (c Cell) IsDefault() bool {
+	switch c.Process {
+	case SameProcess:
+		return true
+	case OtherProcess:
+		return c.Proto == TCP && c.Family == IPv4 && (c.State == Listening || c.State == TimeWait)
+	}
+	return false
+}
+
+// AllCells is the default matrix: what a run covers and what an expected
+// table must hold.
+func AllCells() []Cell {
+	return slices.DeleteFunc(Universe(), func(c Cell) bool { return !c.IsDefault() })
+}
+
 // SortCells puts cells in canonical order.
 func SortCells(cells []Cell) { slices.SortFunc(cells, Cell.Compare) }
 
-// fields names the cell's fields as they appear in JSON, tables and -only
-// filters, with a getter for each, in column order.
+// field is one column of cells and results as JSON, tables and -only
+// filters name it.
 type field struct {
-	name  string
-	value func(Cell) string
-	parse func(string) error
+	name   string
+	value  func(Result) string
+	parse  func(string) error
+	result bool // a property of the outcome, not of the cell
+}
+
+func parses[T any](parse func(string) (T, error)) func(string) error {
+	return func(s string) error { _, err := parse(s); return err }
 }
 
 var fields = []field{
-	{"proto", func(c Cell) string { return c.Proto.String() }, func(s string) error { _, err := ParseProto(s); return err }},
-	{"family", func(c Cell) string { return c.Family.String() }, func(s string) error { _, err := ParseFamily(s); return err }},
-	{"first_addr", func(c Cell) string { return c.FirstAddr.String() }, func(s string) error { _, err := ParseAddr(s); return err }},
-	{"second_addr", func(c Cell) string { return c.SecondAddr.String() }, func(s string) error { _, err := ParseAddr(s); return err }},
-	{"state", func(c Cell) string { return c.State.String() }, func(s string) error { _, err := ParseState(s); return err }},
-	{"first", func(c Cell) string { return c.First.String() }, func(s string) error { _, err := ParseOption(s); return err }},
-	{"second", func(c Cell) string { return c.Second.String() }, func(s string) error { _, err := ParseOption(s); return err }},
+	{name: "proto", value: func(r Result) string { return r.Proto.String() }, parse: parses(ParseProto)},
+	{name: "process", value: func(r Result) string { return r.Process.String() }, parse: parses(ParseProcess)},
+	{name: "family", value: func(r Result) string { return r.Family.String() }, parse: parses(ParseFamily)},
+	{name: "first_family", value: func(r Result) string { return r.FirstFamily.String() }, parse: parses(ParseSocketFamily)},
+	{name: "second_family", value: func(r Result) string { return r.SecondFamily.String() }, parse: parses(ParseSocketFamily)},
+	{name: "first_addr", value: func(r Result) string { return r.FirstAddr.String() }, parse: parses(ParseAddr)},
+	{name: "second_addr", value: func(r Result) string { return r.SecondAddr.String() }, parse: parses(ParseAddr)},
+	{name: "state", value: func(r Result) string { return r.State.String() }, parse: parses(ParseState)},
+	{name: "first", value: func(r Result) string { return r.First.String() }, parse: parses(ParseOption)},
+	{name: "second", value: func(r Result) string { return r.Second.String() }, parse: parses(ParseOption)},
+	{name: "delivery", value: func(r Result) string { return string(r.Delivery) }, parse: parses(ParseDelivery), result: true},
 }
 
-// FieldNames lists the cell fields a Filter can name.
+// FieldNames lists the fields a Filter can name.
 func FieldNames() []string {
 	names := make([]string, len(fields))
 	for i, f := range fields {
@@ -125,15 +228,42 @@ func ParseFilter(s string) (Filter, error) {
 	return f, nil
 }
 
-// Match reports whether the cell passes the filter.
-func (f Filter) Match(c Cell) bool {
+func (f Filter) String() string {
+	var terms []string
+	for _, fd := range fields {
+		for _, v := range f[fd.name] {
+			terms = append(terms, fd.name+"="+v)
+		}
+	}
+	return strings.Join(terms, ",")
+}
+
+// Match reports whether the cell passes the filter's cell fields.
+func (f Filter) Match(c Cell) bool { return f.match(Result{Cell: c}, false) }
+
+// MatchResult reports whether a result passes every field of the filter,
+// delivery included.
+func (f Filter) MatchResult(r Result) bool { return f.match(r, true) }
+
+func (f Filter) match(r Result, results bool) bool {
 	for _, fd := range fields {
 		want, named := f[fd.name]
-		if named && !slices.Contains(want, fd.value(c)) {
+		if named && (results || !fd.result) && !slices.Contains(want, fd.value(r)) {
 			return false
 		}
 	}
 	return true
+}
+
+// Cells selects what to run: from the default matrix, or from every cell
+// when the filter names a process (so "-only process=other" runs another
+// process's whole matrix, not just the default subset).
+func (f Filter) Cells() []Cell {
+	pool := AllCells()
+	if _, named := f["process"]; named {
+		pool = Universe()
+	}
+	return f.Select(pool)
 }
 
 // Select returns the cells that pass the filter, in their order.

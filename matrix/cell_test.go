@@ -7,9 +7,16 @@ import (
 
 func TestAllCellsIsTheFullCrossProduct(t *testing.T) {
 	cells := AllCells()
-	// 2 families × 4 address pairs × 5 states × 4 × 4 options.
-	if len(cells) != 640 {
-		t.Fatalf("AllCells has %d cells, want 640", len(cells))
+	// Per option pair (16) and address pair (4): TCP ipv4+ipv6 over 5 states
+	// (640), UDP over 2 (256), three dual family pairs for TCP (960) and UDP
+	// (384), and another process for TCP ipv4 listening and time_wait (128).
+	if len(cells) != 2368 {
+		t.Fatalf("AllCells has %d cells, want 2368", len(cells))
+	}
+	for _, c := range cells {
+		if err := c.Valid(); err != nil {
+			t.Fatalf("%s: %v", c, err)
+		}
 	}
 	names := map[string]bool{}
 	for i, c := range cells {
@@ -28,19 +35,23 @@ func TestFilter(t *testing.T) {
 		filter string
 		want   int
 	}{
-		{"", 640},
-		{"proto=tcp", 640},
-		{"state=listening", 128},
+		{"", 2368},
+		{"proto=tcp,process=same,family=ipv4,family=ipv6", 640},
+		{"proto=udp,family=ipv4,family=ipv6", 256},
+		{"state=listening,family=ipv4,family=ipv6,process=same", 128},
 		{"state=listening,family=ipv6", 64},
-		{"state=bound,state=listening", 256},
-		{"first=SO_REUSEADDR,second=SO_REUSEADDR,first_addr=wildcard,second_addr=specific", 10},
+		{"proto=udp,state=listening", 0},
+		{"family=dual,first_family=ipv4", 4 * 7 * 16},
+		{"process=other", 2 * 4 * (5 + 2) * 16 + 3*4*7*16}, // naming a process opens its whole matrix
+		{"process=other-user,proto=tcp,family=ipv4", 4 * 5 * 16},
+		{"first=SO_REUSEADDR,second=SO_REUSEADDR,first_addr=wildcard,second_addr=specific,process=same,family=ipv4,family=ipv6", 14},
 	} {
 		t.Run(tc.filter, func(t *testing.T) {
 			f, err := ParseFilter(tc.filter)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := len(f.Select(AllCells())); got != tc.want {
+			if got := len(f.Cells()); got != tc.want {
 				t.Errorf("selects %d cells, want %d", got, tc.want)
 			}
 		})

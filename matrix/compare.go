@@ -13,12 +13,12 @@ type Comparison struct {
 	Observed    []Result     // every observed cell, in the observation's order
 	Compared    int          // observed cells with an expectation to hold them to
 	Agree       int          // of those, how many matched
-	Differences []Difference // observed outcome differs from the expected one
+	Differences []Difference // observed outcome (or delivery) differs from the expected one
 	Unreached   []Result     // the first socket's state could not be established or proven
-	Unknown     []Result     // the table does not know what should happen
+	Unknown     []Result     // the table says unknown, has no such cell, or does not cover it
 }
 
-// Difference is a cell whose observed outcome is not the expected one.
+// Difference is a cell whose observation is not the expected one.
 type Difference struct {
 	Result
 	Expected Entry
@@ -45,29 +45,37 @@ func (c *Comparison) Verdict() Verdict {
 	return Agree
 }
 
-// Compare holds every observed cell to the table.
+// expectation is what a cell is compared on: its outcome, and its delivery
+// when the table names one.
+type expectation struct {
+	Outcome  Outcome
+	Delivery Delivery
+}
+
+// Compare holds every observed cell to the table. A cell the table lacks is
+// one a table could not be required to hold (outside its scope, or outside
+// the default matrix, e.g. -only process=other-user): it has no expectation,
+// like a cell the table marks unknown, and is listed as such.
 func Compare(t *Table, obs *Observation) *Comparison {
 	cmpn := &Comparison{Platform: obs.Platform, Table: t, Observed: obs.Cells}
-	want := map[Cell]Outcome{}
-	got := map[Cell]Outcome{}
+	want := map[Cell]expectation{}
+	got := map[Cell]expectation{}
 	for _, r := range obs.Cells {
 		e, ok := t.Entries[r.Cell]
 		switch {
 		case r.Outcome == Unreached:
 			cmpn.Unreached = append(cmpn.Unreached, r)
 			continue
-		case !ok:
-			// A cell the table has never heard of: the matrix grew and the
-			// table was not regenerated. Show it as a difference.
-			cmpn.Differences = append(cmpn.Differences, Difference{Result: r})
-			continue
-		case e.Outcome == Unknown:
+		case !ok || e.Outcome == Unknown:
 			cmpn.Unknown = append(cmpn.Unknown, r)
 			continue
 		}
 		cmpn.Compared++
-		want[r.Cell] = e.Outcome
-		got[r.Cell] = r.Outcome
+		want[r.Cell] = expectation{e.Outcome, e.Delivery}
+		got[r.Cell] = expectation{r.Outcome, r.Delivery}
+		if e.Delivery == "" {
+			got[r.Cell] = expectation{r.Outcome, ""} // the table does not say
+		}
 	}
 	if cmp.Equal(want, got) {
 		cmpn.Agree = cmpn.Compared
@@ -78,16 +86,12 @@ func Compare(t *Table, obs *Observation) *Comparison {
 		if !ok {
 			continue
 		}
-		if cmp.Equal(w, r.Outcome) {
+		if cmp.Equal(w, got[r.Cell]) {
 			cmpn.Agree++
 		} else {
 			cmpn.Differences = append(cmpn.Differences, Difference{Result: r, Expected: t.Entries[r.Cell]})
 		}
 	}
-	sortDifferences(cmpn.Differences)
+	slices.SortFunc(cmpn.Differences, func(a, b Difference) int { return a.Cell.Compare(b.Cell) })
 	return cmpn
-}
-
-func sortDifferences(ds []Difference) {
-	slices.SortFunc(ds, func(a, b Difference) int { return a.Cell.Compare(b.Cell) })
 }

@@ -13,7 +13,7 @@ import (
 // that platform's cases are skipped.
 func TestDocumentedTables(t *testing.T) {
 	cell := func(fam Family, st State, fa, sa Addr, first, second Option) Cell {
-		return Cell{Proto: TCP, Family: fam, State: st, FirstAddr: fa, SecondAddr: sa, First: first, Second: second}
+		return NewCell(TCP, fam, st, fa, sa, first, second)
 	}
 	tests := []struct {
 		platform string

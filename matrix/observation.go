@@ -32,39 +32,54 @@ type Platform struct {
 }
 
 // Result is one cell as observed: the outcome of the second bind, the OS's
-// own error number, the evidence that the first socket was in its state, and
-// any remark (why a cell is unreached or unsupported).
+// own error number, which socket got the traffic when both could, the
+// evidence that the first socket was in its state, and any remark (why a
+// cell is unreached or unsupported).
 type Result struct {
 	Cell
-	Outcome Outcome
-	Native  int
-	Witness string
-	Note    string
+	Outcome  Outcome
+	Native   int
+	Delivery Delivery
+	Witness  string
+	Note     string
 }
 
 // resultJSON spells a Result's fields as schema 1 does. Pointers tell a
-// missing field from a zero value when decoding.
+// missing field from a zero value when decoding. process came after the
+// first schema-1 documents, so a missing one means same; first_family and
+// second_family appear in dual cells only, delivery where it applies.
 type resultJSON struct {
-	Proto      *Proto   `json:"proto"`
-	Family     *Family  `json:"family"`
-	FirstAddr  *Addr    `json:"first_addr"`
-	SecondAddr *Addr    `json:"second_addr"`
-	State      *State   `json:"state"`
-	First      *Option  `json:"first"`
-	Second     *Option  `json:"second"`
-	Outcome    *Outcome `json:"outcome"`
-	Native     int      `json:"native"`
-	Witness    string   `json:"witness"`
-	Note       string   `json:"note"`
+	Proto        *Proto        `json:"proto"`
+	Family       *Family       `json:"family"`
+	FirstFamily  *SocketFamily `json:"first_family,omitempty"`
+	SecondFamily *SocketFamily `json:"second_family,omitempty"`
+	FirstAddr    *Addr         `json:"first_addr"`
+	SecondAddr   *Addr         `json:"second_addr"`
+	State        *State        `json:"state"`
+	First        *Option       `json:"first"`
+	Second       *Option       `json:"second"`
+	Process      *Process      `json:"process"`
+	Outcome      *Outcome      `json:"outcome"`
+	Native       int           `json:"native"`
+	Delivery     *Delivery     `json:"delivery,omitempty"`
+	Witness      string        `json:"witness"`
+	Note         string        `json:"note"`
 }
 
 func (r Result) MarshalJSON() ([]byte, error) {
 	c := r.Cell
-	return marshal(resultJSON{
+	rj := resultJSON{
 		Proto: &c.Proto, Family: &c.Family, FirstAddr: &c.FirstAddr, SecondAddr: &c.SecondAddr,
-		State: &c.State, First: &c.First, Second: &c.Second,
+		State: &c.State, First: &c.First, Second: &c.Second, Process: &c.Process,
 		Outcome: &r.Outcome, Native: r.Native, Witness: r.Witness, Note: r.Note,
-	})
+	}
+	if c.Family == Dual {
+		rj.FirstFamily, rj.SecondFamily = &c.FirstFamily, &c.SecondFamily
+	}
+	if r.Delivery != "" {
+		rj.Delivery = &r.Delivery
+	}
+	return marshal(rj)
 }
 
 // Encode writes the observation as indented JSON, one cell per line so that
@@ -234,10 +249,26 @@ func decodeResult(raw json.RawMessage) (Result, error) {
 	if *rj.Outcome == Unknown {
 		return Result{}, fmt.Errorf("outcome %q belongs in expected tables, not observations", Unknown)
 	}
-	return Result{
-		Cell:    Cell{*rj.Proto, *rj.Family, *rj.FirstAddr, *rj.SecondAddr, *rj.State, *rj.First, *rj.Second},
-		Outcome: *rj.Outcome, Native: rj.Native, Witness: rj.Witness, Note: rj.Note,
-	}, nil
+	c := NewCell(*rj.Proto, *rj.Family, *rj.State, *rj.FirstAddr, *rj.SecondAddr, *rj.First, *rj.Second)
+	if rj.Process != nil {
+		c.Process = *rj.Process
+	}
+	switch {
+	case c.Family == Dual && (rj.FirstFamily == nil || rj.SecondFamily == nil):
+		return Result{}, fmt.Errorf("a dual cell needs first_family and second_family")
+	case c.Family == Dual:
+		c.FirstFamily, c.SecondFamily = *rj.FirstFamily, *rj.SecondFamily
+	case rj.FirstFamily != nil || rj.SecondFamily != nil:
+		return Result{}, fmt.Errorf("first_family and second_family belong to dual cells only")
+	}
+	if err := c.Valid(); err != nil {
+		return Result{}, err
+	}
+	r := Result{Cell: c, Outcome: *rj.Outcome, Native: rj.Native, Witness: rj.Witness, Note: rj.Note}
+	if rj.Delivery != nil {
+		r.Delivery = *rj.Delivery
+	}
+	return r, nil
 }
 
 // valueStart skips the separators a json.Decoder has not consumed yet, so

@@ -44,7 +44,7 @@ func TestObservationRoundTrip(t *testing.T) {
 	}
 	// The schema-1 spelling is a contract other tools read.
 	for _, field := range []string{`"schema":1`, `"platform":{"name":"linux","goos":"linux","goarch":"amd64","kernel":"6.1.0","go":"go1.26"}`,
-		`{"proto":"tcp","family":"ipv4","first_addr":"specific","second_addr":"specific","state":"bound","first":"none","second":"none","outcome":"bind:EADDRINUSE","native":98,"witness":"getsockname 127.0.0.1:4000","note":""}`} {
+		`{"proto":"tcp","family":"ipv4","first_addr":"specific","second_addr":"specific","state":"bound","first":"none","second":"none","process":"same","outcome":"bind:EADDRINUSE","native":98,"witness":"getsockname 127.0.0.1:4000","note":""}`} {
 		if !strings.Contains(text, field) {
 			t.Errorf("encoding lacks %s:\n%s", field, text)
 		}

@@ -17,15 +17,23 @@ import (
 //	# comments start with '#', anywhere
 //	platform linux
 //	provenance observed linux 6.1.0-27-cloud-amd64 amd64 go1.26.8 2026-11-23
+//	scope proto=tcp,process=same        (optional: the cells the table covers)
 //	# proto family state      first_addr second_addr first        second  outcome
 //	tcp     ipv4   bound      specific   specific    none         none    bind:EADDRINUSE
+//	tcp     ipv4   listening  specific   specific    SO_REUSEPORT SO_REUSEPORT ok delivery=both
+//	tcp     dual   bound      wildcard   wildcard    none         none    bind:EADDRINUSE first_family=ipv4 second_family=ipv6-dualstack
+//	tcp     ipv4   listening  specific   specific    none         none    bind:EADDRINUSE process=other
 //
-// Every cell of the matrix must be present: a table that silently lacks cells
-// would make a comparison smaller without saying so.
+// Eight columns in a fixed order, then key=value words for what only some
+// cells have: the socket families of a dual cell, the process when it is not
+// the same, the expected delivery. Every cell of the default matrix within
+// the table's scope must be present: a table that silently lacks cells would
+// make a comparison smaller without saying so.
 type Table struct {
 	File       string
 	Platform   string
 	Provenance []Provenance
+	Scope      Filter // nil: the whole default matrix
 	Entries    map[Cell]Entry
 
 	// What Accept needs to write the file back with its comments.
@@ -44,8 +52,9 @@ func (p Provenance) String() string { return p.Kind + " " + p.Text }
 
 // Entry is one expected cell.
 type Entry struct {
-	Outcome Outcome
-	Line    int
+	Outcome  Outcome
+	Delivery Delivery // empty: not expected, or not compared
+	Line     int
 	Comment string   // trailing comment on the cell's line, without '#'
 	Above   []string // comment and blank lines directly above the cell
 }
@@ -97,12 +106,9 @@ func ReadTable(fsys fs.FS, dir, platform string) (*Table, error) {
 // ParseTable parses a table. Every defect is an *InputError naming file:line.
 func ParseTable(file string, data []byte) (*Table, error) {
 	t := &Table{File: file, Entries: map[Cell]Entry{}, provLine: -1}
-	if len(data) > 0 && data[len(data)-1] != '\n' {
-		data = append(data, '\n')
-	}
-	lines := strings.Split(string(data[:len(data)-min(len(data), 1)]), "\n")
-	if len(data) == 0 {
-		lines = nil
+	var lines []string
+	if text := strings.TrimSuffix(string(data), "\n"); len(data) > 0 {
+		lines = strings.Split(text, "\n")
 	}
 	var pending []string // comments waiting for the next cell
 	for i, raw := range lines {
@@ -117,7 +123,7 @@ func ParseTable(file string, data []byte) (*Table, error) {
 			continue
 		}
 		switch words[0] {
-		case "platform", "provenance":
+		case "platform", "provenance", "scope":
 			if len(t.Entries) > 0 {
 				return nil, inputErrorf(file, n, 1, "%s must come before the first cell", words[0])
 			}
@@ -131,14 +137,17 @@ func ParseTable(file string, data []byte) (*Table, error) {
 		if t.Platform == "" {
 			return nil, inputErrorf(file, n, 1, "cell before the 'platform NAME' line")
 		}
-		cell, outcome, err := parseCellLine(file, n, raw, words)
+		cell, outcome, delivery, err := parseCellLine(file, n, raw, words)
 		if err != nil {
 			return nil, err
+		}
+		if t.Scope != nil && !t.Scope.Match(cell) {
+			return nil, inputErrorf(file, n, 1, "cell %s is outside the table's scope %s", cell, t.Scope)
 		}
 		if prev, dup := t.Entries[cell]; dup {
 			return nil, inputErrorf(file, n, 1, "duplicate cell %s (first at line %d)", cell, prev.Line)
 		}
-		e := Entry{Outcome: outcome, Line: n, Above: pending}
+		e := Entry{Outcome: outcome, Delivery: delivery, Line: n, Above: pending}
 		if hasComment {
 			e.Comment = strings.TrimSpace(comment)
 		}
@@ -195,56 +204,98 @@ func (t *Table) directive(file string, n int, words []string, raw string) error 
 		text := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(body), "provenance"))
 		text = strings.TrimSpace(strings.TrimPrefix(text, words[1]))
 		t.Provenance = append(t.Provenance, Provenance{Kind: words[1], Text: text})
+	case "scope":
+		if len(words) != 2 || t.Scope != nil {
+			return inputErrorf(file, n, 1, "want one 'scope key=value,...' line")
+		}
+		scope, err := ParseFilter(words[1])
+		if err != nil {
+			return inputErrorf(file, n, 7, "scope: %v", err)
+		}
+		t.Scope = scope
 	}
 	return nil
 }
 
-// parseCellLine reads "proto family state first_addr second_addr first second outcome".
-func parseCellLine(file string, n int, raw string, words []string) (Cell, Outcome, error) {
-	if len(words) != len(tableColumns) {
+// parseCellLine reads the eight columns "proto family state first_addr
+// second_addr first second outcome" and the key=value words after them.
+func parseCellLine(file string, n int, raw string, words []string) (Cell, Outcome, Delivery, error) {
+	if len(words) < len(tableColumns) {
 		names := make([]string, len(tableColumns))
 		for i, c := range tableColumns {
 			names[i] = c.name
 		}
-		return Cell{}, "", inputErrorf(file, n, 1, "want %d columns (%s), found %d",
+		return Cell{}, "", "", inputErrorf(file, n, 1, "want %d columns (%s), found %d",
 			len(tableColumns), strings.Join(names, " "), len(words))
 	}
-	col := func(i int) int { return columnOf(raw, words, i) }
+	wrap := func(i int, e error) error {
+		name := "key=value"
+		if i < len(tableColumns) {
+			name = tableColumns[i].name
+		}
+		return inputErrorf(file, n, columnOf(raw, words, i), "column %d (%s): %v", i+1, name, e)
+	}
 	var c Cell
 	var err error
-	wrap := func(i int, e error) error {
-		return inputErrorf(file, n, col(i), "column %d (%s): %v", i+1, tableColumns[i].name, e)
-	}
-	if c.Proto, err = ParseProto(words[0]); err != nil {
-		return c, "", wrap(0, err)
-	}
-	if c.Family, err = ParseFamily(words[1]); err != nil {
-		return c, "", wrap(1, err)
-	}
-	if c.State, err = ParseState(words[2]); err != nil {
-		return c, "", wrap(2, err)
-	}
-	if c.FirstAddr, err = ParseAddr(words[3]); err != nil {
-		return c, "", wrap(3, err)
-	}
-	if c.SecondAddr, err = ParseAddr(words[4]); err != nil {
-		return c, "", wrap(4, err)
-	}
-	if c.First, err = ParseOption(words[5]); err != nil {
-		return c, "", wrap(5, err)
-	}
-	if c.Second, err = ParseOption(words[6]); err != nil {
-		return c, "", wrap(6, err)
+	for i, parse := range []func(string) error{
+		func(w string) (err error) { c.Proto, err = ParseProto(w); return err },
+		func(w string) (err error) { c.Family, err = ParseFamily(w); return err },
+		func(w string) (err error) { c.State, err = ParseState(w); return err },
+		func(w string) (err error) { c.FirstAddr, err = ParseAddr(w); return err },
+		func(w string) (err error) { c.SecondAddr, err = ParseAddr(w); return err },
+		func(w string) (err error) { c.First, err = ParseOption(w); return err },
+		func(w string) (err error) { c.Second, err = ParseOption(w); return err },
+	} {
+		if err := parse(words[i]); err != nil {
+			return c, "", "", wrap(i, err)
+		}
 	}
 	o, err := ParseOutcome(words[7])
 	if err != nil {
-		return c, "", wrap(7, err)
+		return c, "", "", wrap(7, err)
 	}
 	if o == Unreached {
-		return c, "", wrap(7, fmt.Errorf("an expected table says what should happen; unreached is what a run reports when it could not tell"))
+		return c, "", "", wrap(7, fmt.Errorf("an expected table says what should happen; unreached is what a run reports when it could not tell"))
 	}
-	return c, o, nil
+	c.FirstFamily, c.SecondFamily = socketFamilyOf(c.Family), socketFamilyOf(c.Family)
+	var delivery Delivery
+	seen := map[string]bool{}
+	for i := len(tableColumns); i < len(words); i++ {
+		key, value, ok := strings.Cut(words[i], "=")
+		if !ok {
+			return c, "", "", wrap(i, fmt.Errorf("%q after the outcome is not key=value (keys: %s)", words[i], strings.Join(tableKeys, ", ")))
+		}
+		if seen[key] {
+			return c, "", "", wrap(i, fmt.Errorf("%s given twice", key))
+		}
+		seen[key] = true
+		switch key {
+		case "first_family":
+			c.FirstFamily, err = ParseSocketFamily(value)
+		case "second_family":
+			c.SecondFamily, err = ParseSocketFamily(value)
+		case "process":
+			c.Process, err = ParseProcess(value)
+		case "delivery":
+			delivery, err = ParseDelivery(value)
+		default:
+			err = fmt.Errorf("unknown key %q (valid: %s)", key, strings.Join(tableKeys, ", "))
+		}
+		if err != nil {
+			return c, "", "", wrap(i, err)
+		}
+	}
+	if c.Family == Dual && !(seen["first_family"] && seen["second_family"]) {
+		return c, "", "", wrap(1, fmt.Errorf("a dual cell needs first_family= and second_family="))
+	}
+	if err := c.Valid(); err != nil {
+		return c, "", "", wrap(0, err)
+	}
+	return c, o, delivery, nil
 }
+
+// tableKeys are the key=value words a cell line may end with.
+var tableKeys = []string{"first_family", "second_family", "process", "delivery"}
 
 // columnOf finds the 1-based column where the i-th word of a line starts.
 func columnOf(raw string, words []string, i int) int {
@@ -262,11 +313,15 @@ func columnOf(raw string, words []string, i int) int {
 	return 1
 }
 
-// Complete reports cells of want the table lacks, as an *InputError.
+// Covers says whether the cell is within the table's scope.
+func (t *Table) Covers(c Cell) bool { return t.Scope == nil || t.Scope.Match(c) }
+
+// Complete reports cells of want within the table's scope that the table
+// lacks, as an *InputError.
 func (t *Table) Complete(want []Cell) error {
 	var missing []Cell
 	for _, c := range want {
-		if _, ok := t.Entries[c]; !ok {
+		if _, ok := t.Entries[c]; !ok && t.Covers(c) {
 			missing = append(missing, c)
 		}
 	}
@@ -294,7 +349,7 @@ func (t *Table) Cells() []Cell {
 func (t *Table) Accept(obs *Observation, prov Provenance) (unaccepted []Result) {
 	documented := slices.ContainsFunc(t.Provenance, func(p Provenance) bool { return p.Kind == "documented" })
 	for _, r := range obs.Cells {
-		if r.Outcome == Unreached {
+		if r.Outcome == Unreached || !t.Covers(r.Cell) {
 			unaccepted = append(unaccepted, r)
 			continue
 		}
@@ -304,7 +359,7 @@ func (t *Table) Accept(obs *Observation, prov Provenance) (unaccepted []Result) 
 		if _, noted := DocumentedOutcome(e); had && documented && !noted && e.Outcome != r.Outcome {
 			e.Comment = strings.TrimSpace(documentedPrefix + string(e.Outcome) + " " + e.Comment)
 		}
-		e.Outcome = r.Outcome
+		e.Outcome, e.Delivery = r.Outcome, r.Delivery
 		t.Entries[r.Cell] = e
 	}
 	kept := slices.DeleteFunc(t.Provenance, func(p Provenance) bool { return p.Kind == prov.Kind })
@@ -355,6 +410,9 @@ func (t *Table) Format() []byte {
 			for _, p := range t.Provenance {
 				fmt.Fprintf(&b, "provenance %s\n", p)
 			}
+			if t.Scope != nil {
+				fmt.Fprintf(&b, "scope %s\n", t.Scope)
+			}
 		}
 		if i < len(t.header) {
 			b.WriteString(t.header[i] + "\n")
@@ -401,6 +459,15 @@ func cellLine(c Cell, e Entry) string {
 		if pad := tableColumns[i].width - len(w); i < len(words)-1 {
 			b.WriteString(strings.Repeat(" ", max(pad, 0)+1))
 		}
+	}
+	if c.Family == Dual {
+		b.WriteString(" first_family=" + c.FirstFamily.String() + " second_family=" + c.SecondFamily.String())
+	}
+	if c.Process != SameProcess {
+		b.WriteString(" process=" + c.Process.String())
+	}
+	if e.Delivery != "" {
+		b.WriteString(" delivery=" + string(e.Delivery))
 	}
 	if e.Comment != "" {
 		b.WriteString("  # " + e.Comment)

@@ -87,6 +87,20 @@ func TestParseTableRejectsBadInput(t *testing.T) {
 			firstLine, "needs a reason"},
 		{"directive after cells", good + "platform windows\n",
 			strings.Count(good, "\n") + 1, "before the first cell"},
+		{"unknown key", strings.Replace(good, firstCell, firstCell+" colour=red", 1),
+			firstLine, `column 9 (key=value): unknown key "colour"`},
+		{"not key=value", strings.Replace(good, firstCell, firstCell+" both", 1),
+			firstLine, `"both" after the outcome is not key=value`},
+		{"bad delivery", strings.Replace(good, firstCell, firstCell+" delivery=all", 1),
+			firstLine, `unknown delivery "all"`},
+		{"dual without families", strings.Replace(good, firstCell, strings.Replace(firstCell, "ipv4", "dual", 1), 1),
+			firstLine, "a dual cell needs first_family= and second_family="},
+		{"families on a plain cell", strings.Replace(good, firstCell, firstCell+" first_family=ipv6 second_family=ipv6", 1),
+			firstLine, "first_family and second_family belong to dual cells only"},
+		{"udp has no listening", strings.Replace(good, firstCell, strings.Replace(strings.Replace(firstCell, "tcp", "udp", 1), "bound    ", "listening", 1), 1),
+			firstLine, "state listening does not apply to udp"},
+		{"bad scope", strings.Replace(good, "provenance documented a test", "provenance documented a test\nscope colour=red", 1),
+			lineOf(t, good, "provenance") + 1, "scope: unknown filter key"},
 		{"bad provenance", strings.Replace(good, "provenance documented", "provenance guessed", 1),
 			lineOf(t, good, "provenance"), "observed|documented"},
 	} {
@@ -113,7 +127,7 @@ func TestLoadTableRefusesMissingCellsAndWrongPlatform(t *testing.T) {
 	fsys := mapFS{"linux.txt": short, "darwin.txt": good}
 
 	_, err := LoadTable(fsys, "dir", "linux")
-	if err == nil || !strings.Contains(err.Error(), "dir/linux.txt: 1 of 640 cells missing, first tcp/ipv6/closed/wildcard-wildcard/SO_REUSEPORT-SO_REUSEPORT") {
+	if err == nil || !strings.Contains(err.Error(), "dir/linux.txt: 1 of 2368 cells missing, first udp/dual:ipv6-dualstack:ipv6-dualstack/closed/wildcard-wildcard/SO_REUSEPORT-SO_REUSEPORT") {
 		t.Errorf("short table: %v", err)
 	}
 	_, err = LoadTable(fsys, "dir", "darwin")
@@ -187,5 +201,36 @@ func TestAcceptOnADocumentedTableKeepsWhatTheDocsSaid(t *testing.T) {
 	again.Accept(&Observation{Cells: []Result{{Cell: differs, Outcome: OK}}}, Provenance{Kind: "observed", Text: "again"})
 	if c := again.Entries[differs].Comment; strings.Count(c, "documented:") != 1 {
 		t.Errorf("comment after two accepts: %q", c)
+	}
+}
+
+func TestTableScopeLimitsWhatMustBePresent(t *testing.T) {
+	tcp := NewTable("darwin.txt", "darwin")
+	tcp.Provenance = []Provenance{{Kind: "documented", Text: "a book"}}
+	tcp.Scope, _ = ParseFilter("proto=tcp,process=same,family=ipv4,family=ipv6")
+	for _, c := range tcp.Scope.Select(AllCells()) {
+		tcp.Entries[c] = Entry{Outcome: OK}
+	}
+	text := tcp.Format()
+	table, err := ParseTable("darwin.txt", text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := table.Complete(AllCells()); err != nil {
+		t.Errorf("a table complete within its scope: %v", err)
+	}
+	udp := NewCell(UDP, IPv4, Bound, Specific, Specific, None, None)
+	if table.Covers(udp) {
+		t.Errorf("the tcp-only table covers %s", udp)
+	}
+	// An observed cell outside the scope has no expectation: not a
+	// difference, not agreement.
+	c := Compare(table, &Observation{Cells: []Result{{Cell: udp, Outcome: OK}}})
+	if len(c.Unknown) != 1 || len(c.Differences) != 0 || c.Compared != 0 {
+		t.Errorf("out-of-scope cell: %d unknown, %d differences, %d compared", len(c.Unknown), len(c.Differences), c.Compared)
+	}
+	withUDP := strings.Replace(string(text), "# proto", "udp ipv4 bound specific specific none none ok\n# proto", 1)
+	if _, err := ParseTable("darwin.txt", []byte(withUDP)); err == nil || !strings.Contains(err.Error(), "outside the table's scope") {
+		t.Errorf("a cell outside the scope was accepted: %v", err)
 	}
 }

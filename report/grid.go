@@ -8,25 +8,30 @@ import (
 
 // A group is the cells that share everything but the two options: the unit
 // a person reads as a first-option × second-option grid.
-type group struct {
-	Proto      matrix.Proto
-	Family     matrix.Family
-	State      matrix.State
-	FirstAddr  matrix.Addr
-	SecondAddr matrix.Addr
-}
+type group struct{ key matrix.Cell } // a cell with both options none
 
 func groupOf(c matrix.Cell) group {
-	return group{c.Proto, c.Family, c.State, c.FirstAddr, c.SecondAddr}
+	c.First, c.Second = matrix.None, matrix.None
+	return group{c}
 }
 
 func (g group) title() string {
-	return fmt.Sprintf("%s %s %s: first %s, second %s", g.Proto, g.Family, g.State, g.FirstAddr, g.SecondAddr)
+	c := g.key
+	first, second := c.FirstAddr.String(), c.SecondAddr.String()
+	if c.Family == matrix.Dual {
+		first, second = c.FirstFamily.String()+" "+first, c.SecondFamily.String()+" "+second
+	}
+	title := fmt.Sprintf("%s %s %s: first %s, second %s", c.Proto, c.Family, c.State, first, second)
+	if c.Process != matrix.SameProcess {
+		title += fmt.Sprintf(" (second socket: %s process)", c.Process)
+	}
+	return title
 }
 
 func (g group) cell(first, second matrix.Option) matrix.Cell {
-	return matrix.Cell{Proto: g.Proto, Family: g.Family, FirstAddr: g.FirstAddr, SecondAddr: g.SecondAddr,
-		State: g.State, First: first, Second: second}
+	c := g.key
+	c.First, c.Second = first, second
+	return c
 }
 
 // grid is a group's cells laid out by option, each holding a short text.

@@ -41,7 +41,7 @@ type junitMessage struct {
 func (junit) Observation(w io.Writer, obs *matrix.Observation) error {
 	suite := junitSuite{Name: "bindmatrix." + obs.Platform.Name}
 	for _, r := range obs.Cells {
-		tc := junitCase{Name: r.Cell.Name(), Classname: suite.Name, SystemOut: fmt.Sprintf("outcome %s; witness: %s", r.Outcome, r.Witness)}
+		tc := junitCase{Name: r.Cell.Name(), Classname: suite.Name, SystemOut: fmt.Sprintf("outcome %s; witness: %s", resultText(r), r.Witness)}
 		if r.Outcome == matrix.Unreached {
 			tc.Skipped = &junitMessage{Message: "unreached: " + r.Note}
 			suite.Skipped++
@@ -58,9 +58,9 @@ func (junit) Comparison(w io.Writer, c *matrix.Comparison) error {
 		differs[d.Cell] = d
 	}
 	for _, r := range c.Observed {
-		tc := junitCase{Name: r.Cell.Name(), Classname: suite.Name, SystemOut: fmt.Sprintf("outcome %s; witness: %s", r.Outcome, r.Witness)}
+		tc := junitCase{Name: r.Cell.Name(), Classname: suite.Name, SystemOut: fmt.Sprintf("outcome %s; witness: %s", resultText(r), r.Witness)}
 		if d, ok := differs[r.Cell]; ok {
-			msg := fmt.Sprintf("expected %s, observed %s", orNone(d.Expected.Outcome), d.Outcome)
+			msg := fmt.Sprintf("expected %s, observed %s", expectedText(d.Expected), resultText(d.Result))
 			tc.Failure = &junitMessage{Message: msg, Text: differenceLine(c, d)}
 			suite.Failures++
 		} else if r.Outcome == matrix.Unreached {
@@ -70,13 +70,6 @@ func (junit) Comparison(w io.Writer, c *matrix.Comparison) error {
 		suite.Cases = append(suite.Cases, tc)
 	}
 	return writeJUnit(w, suite)
-}
-
-func orNone(o matrix.Outcome) string {
-	if o == "" {
-		return "(not in table)"
-	}
-	return string(o)
 }
 
 func writeJUnit(w io.Writer, suite junitSuite) error {

@@ -15,13 +15,13 @@ type markdown struct{}
 func (markdown) Observation(w io.Writer, obs *matrix.Observation) error {
 	p := &printer{w: w}
 	p.f("## bindmatrix on %s\n\n%d cells.\n", mdEscape(platformLine(obs.Platform)), len(obs.Cells))
-	byCell := map[matrix.Cell]matrix.Outcome{}
+	byCell := map[matrix.Cell]matrix.Result{}
 	var cells []matrix.Cell
 	for _, r := range obs.Cells {
-		byCell[r.Cell] = r.Outcome
+		byCell[r.Cell] = r
 		cells = append(cells, r.Cell)
 	}
-	for _, g := range grids(cells, func(c matrix.Cell) string { return string(byCell[c]) }) {
+	for _, g := range grids(cells, func(c matrix.Cell) string { return resultText(byCell[c]) }) {
 		p.mdGrid(g)
 	}
 	p.mdUnreached(obs.Cells)
@@ -40,13 +40,8 @@ func (markdown) Comparison(w io.Writer, c *matrix.Comparison) error {
 		}
 		p.f("\n| cell | expected | observed | witness |\n|---|---|---|---|\n")
 		for _, d := range c.Differences {
-			want := string(d.Expected.Outcome)
-			if want == "" {
-				want = "(not in table)"
-			} else {
-				want = fmt.Sprintf("%s (line %d)", want, d.Expected.Line)
-			}
-			p.f("| `%s` | %s | %s | %s |\n", d.Cell, want, d.Outcome, mdEscape(d.Witness))
+			want := fmt.Sprintf("%s (line %d)", expectedText(d.Expected), d.Expected.Line)
+			p.f("| `%s` | %s | %s | %s |\n", d.Cell, want, resultText(d.Result), mdEscape(d.Witness))
 		}
 	}
 	p.mdUnreached(c.Unreached)

@@ -20,7 +20,7 @@ func (text) Observation(w io.Writer, obs *matrix.Observation) error {
 		byCell[r.Cell] = r
 		cells = append(cells, r.Cell)
 	}
-	for _, g := range grids(cells, func(c matrix.Cell) string { return string(byCell[c].Outcome) }) {
+	for _, g := range grids(cells, func(c matrix.Cell) string { return resultText(byCell[c]) }) {
 		p.f("\n")
 		p.grid(g)
 	}
@@ -46,9 +46,9 @@ func (text) Comparison(w io.Writer, c *matrix.Comparison) error {
 	}
 	p.unreached(c.Unreached)
 	if len(c.Unknown) > 0 {
-		p.f("\n%s without a documented expectation (unknown in %s); observed:\n", cellCount(len(c.Unknown)), c.Table.File)
+		p.f("\n%s without an expectation (unknown in, or not covered by, %s); observed:\n", cellCount(len(c.Unknown)), c.Table.File)
 		for _, r := range c.Unknown {
-			p.f("  %s: %s\n", r.Cell, r.Outcome)
+			p.f("  %s: %s\n", r.Cell, resultText(r))
 		}
 	}
 	p.f("\n%s\n", verdictLine(c))
@@ -107,6 +107,21 @@ func (p *printer) unreached(rs []matrix.Result) {
 	}
 }
 
+// resultText is a cell's outcome with its delivery, as grids show it.
+func resultText(r matrix.Result) string {
+	if r.Delivery != "" {
+		return fmt.Sprintf("%s [%s]", r.Outcome, r.Delivery)
+	}
+	return string(r.Outcome)
+}
+
+func expectedText(e matrix.Entry) string {
+	if e.Delivery != "" {
+		return fmt.Sprintf("%s [%s]", e.Outcome, e.Delivery)
+	}
+	return string(e.Outcome)
+}
+
 func platformLine(p matrix.Platform) string {
 	return fmt.Sprintf("%s (%s/%s, kernel %s, %s)", p.Name, p.GOOS, p.GOARCH, p.Kernel, p.Go)
 }
@@ -120,20 +135,9 @@ func provenanceLine(t *matrix.Table) string {
 }
 
 func summary(c *matrix.Comparison) string {
-	total := c.Compared + len(c.Unreached) + len(c.Unknown) + newCells(c)
+	total := c.Compared + len(c.Unreached) + len(c.Unknown)
 	return fmt.Sprintf("%d cells: %d agree, %d differ, %d unreached, %d without expectation",
 		total, c.Agree, len(c.Differences), len(c.Unreached), len(c.Unknown))
-}
-
-// newCells counts differences that are cells the table does not have.
-func newCells(c *matrix.Comparison) int {
-	n := 0
-	for _, d := range c.Differences {
-		if d.Expected.Outcome == "" {
-			n++
-		}
-	}
-	return n
 }
 
 func verdictLine(c *matrix.Comparison) string {
@@ -147,11 +151,12 @@ func verdictLine(c *matrix.Comparison) string {
 }
 
 func differenceLine(c *matrix.Comparison, d matrix.Difference) string {
-	expected := "no expectation (cell missing from the table)"
-	if d.Expected.Outcome != "" {
-		expected = fmt.Sprintf("expected %s (%s:%d)", d.Expected.Outcome, c.Table.File, d.Expected.Line)
+	expected := fmt.Sprintf("expected %s (%s:%d)", expectedText(d.Expected), c.Table.File, d.Expected.Line)
+	line := fmt.Sprintf("%s, observed %s; witness: %s", expected, resultText(d.Result), d.Witness)
+	if d.Note != "" {
+		line += "; " + d.Note
 	}
-	return fmt.Sprintf("%s, observed %s; witness: %s", expected, d.Outcome, d.Witness)
+	return line
 }
 
 // diffGrids lays out the groups that hold a difference: differing cells
@@ -177,11 +182,7 @@ func diffGrids(c *matrix.Comparison) []grid {
 	}
 	return grids(cells, func(cell matrix.Cell) string {
 		if d, ok := differs[cell]; ok {
-			want := string(d.Expected.Outcome)
-			if want == "" {
-				want = "(none)"
-			}
-			return want + " → " + string(d.Outcome)
+			return expectedText(d.Expected) + " → " + resultText(d.Result)
 		}
 		switch o, ok := observed[cell]; {
 		case !ok:
@@ -196,7 +197,7 @@ func diffGrids(c *matrix.Comparison) []grid {
 func groupsInOrder(set map[group]bool) []group {
 	var cells []matrix.Cell
 	for g := range set {
-		cells = append(cells, g.cell(0, 0))
+		cells = append(cells, g.key)
 	}
 	matrix.SortCells(cells)
 	out := make([]group, len(cells))

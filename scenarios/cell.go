@@ -5,20 +5,53 @@ import (
 	"fmt"
 	"net/netip"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/bindmatrix/bindmatrix/matrix"
 )
 
+// closedTries bounds how often a closed cell is asked again when its port
+// was taken by someone else between the first socket's close and the second
+// bind: nothing holds a closed port, so another process may grab it.
+const closedTries = 3
+
 // runCell asks one cell's question and records the answer with its evidence.
 func runCell(c matrix.Cell, w *witness, book *portBook) matrix.Result {
+	var retries []string
+	for try := 1; ; try++ {
+		r, port := runCellOnce(c, w, book)
+		// A closed cell whose second bind failed while the port is held,
+		// by a socket this cell no longer has, measured an interloper.
+		interloper := c.State == matrix.Closed && r.Outcome.Call() != "" && port != 0 && portHeld(c.Proto, port)
+		if !interloper || try == closedTries {
+			if interloper {
+				r.Outcome, r.Native = matrix.Unreached, 0
+				r.Note = fmt.Sprintf("the port was taken by another socket after the first one closed, %d times", try)
+			} else if len(retries) > 0 {
+				r.Note = strings.TrimPrefix(r.Note+"; retried: "+strings.Join(retries, ", "), "; ")
+			}
+			return r
+		}
+		retries = append(retries, fmt.Sprintf("port %d was taken by another socket after the first one closed", port))
+	}
+}
+
+// portHeld says whether some socket holds port now.
+func portHeld(proto matrix.Proto, port uint16) bool {
+	_, err := probeFreePort(proto, port)
+	return err != nil
+}
+
+// runCellOnce runs a cell on a fresh port and returns the port it used.
+func runCellOnce(c matrix.Cell, w *witness, book *portBook) (matrix.Result, uint16) {
 	r := matrix.Result{Cell: c}
 	for _, o := range []matrix.Option{c.First, c.Second} {
 		if _, _, exists := sockoptOf(o); !exists {
 			r.Outcome = matrix.Unsupported
 			r.Witness = "none needed: no socket was made"
 			r.Note = fmt.Sprintf("%s does not exist on %s", o, runtime.GOOS)
-			return r
+			return r, 0
 		}
 	}
 	first := &firstSocket{cell: c, witness: w}
@@ -27,25 +60,64 @@ func runCell(c matrix.Cell, w *witness, book *portBook) matrix.Result {
 		r.Outcome = matrix.Unreached
 		r.Witness = first.evidence
 		r.Note = err.Error()
-		return r
+		return r, first.port
 	}
 	r.Witness = first.evidence
-	second, err := bindSecond(c, first.port)
-	if second != noSocket {
-		second.close()
-	}
+	second, err := openSecond(c, first.port)
 	if err != nil {
-		r.Outcome, r.Native = outcomeOf(err)
-		return r
+		r.Outcome = matrix.Unreached
+		r.Note = "second socket's process: " + err.Error()
+		return r, first.port
 	}
-	r.Outcome = matrix.OK
-	return r
+	defer second.close()
+	r.Outcome, r.Native = second.outcome()
+	if r.Outcome == matrix.OK && deliveryApplies(c) {
+		r.Delivery, r.Note = deliver(c, first, second)
+	}
+	return r, first.port
 }
+
+// secondSocket is the second socket, in this process or in a child.
+type secondSocket interface {
+	// outcome is what its setsockopt, bind and listen came to.
+	outcome() (matrix.Outcome, int)
+	// drain counts the connections or datagrams it received since the
+	// last call.
+	drain() (int, error)
+	close()
+}
+
+func openSecond(c matrix.Cell, port uint16) (secondSocket, error) {
+	if c.Process == matrix.SameProcess {
+		s, err := bindSecond(c, port)
+		return &localSecond{s: s, err: err, proto: c.Proto}, nil
+	}
+	return startChild(c, port)
+}
+
+// localSecond is a second socket of this process.
+type localSecond struct {
+	s     socket
+	err   error
+	proto matrix.Proto
+}
+
+func (l *localSecond) outcome() (matrix.Outcome, int) {
+	if l.err != nil {
+		return outcomeOf(l.err)
+	}
+	return matrix.OK, 0
+}
+
+func (l *localSecond) drain() (int, error) { return l.s.drain(l.proto) }
+
+func (l *localSecond) close() { l.s.close() }
 
 // bindSecond opens the second socket, sets its option and binds it to the
 // first socket's port; for TCP it also listens, since a server needs both.
+// The socket is returned even on failure, for the caller to close.
 func bindSecond(c matrix.Cell, port uint16) (socket, error) {
-	fam := familyOf(c.Family)
+	_, fam := families(c)
 	s, err := openSocket(fam, c.Proto)
 	if err != nil {
 		return noSocket, err
@@ -55,6 +127,9 @@ func bindSecond(c matrix.Cell, port uint16) (socket, error) {
 	}
 	if err := s.bind(address(fam, c.SecondAddr, port)); err != nil {
 		return s, err
+	}
+	if c.Proto == matrix.UDP {
+		return s, nil
 	}
 	return s, s.listen()
 }
@@ -76,34 +151,38 @@ type firstSocket struct {
 	cell     matrix.Cell
 	witness  *witness
 	port     uint16
-	evidence string   // what proved the state
-	open     []socket // closed at tear-down
-	conns    []socket // connected sockets, reset at tear-down
+	evidence string            // what proved the state
+	receiver socket            // the listener (TCP) or bound socket (UDP) traffic may reach
+	timeWait [2]netip.AddrPort // the TIME_WAIT entry's tuple, removed at tear-down
+	open     []socket          // closed at tear-down
+	conns    []socket          // connected sockets, reset at tear-down
 }
 
 // setUp binds the first socket on a clean port and walks it into the cell's
 // state; it returns an error when the state cannot be reached or proven.
 func (f *firstSocket) setUp(book *portBook) error {
-	fam := familyOf(f.cell.Family)
+	fam, _ := families(f.cell)
 	s, err := f.bindFirst(book, fam)
 	if err != nil {
 		return err
 	}
 	local := address(fam, f.cell.FirstAddr, f.port)
-	loop := address(fam, matrix.Specific, f.port) // where a client connects
+	clientFam, loop := reachable(fam, f.port) // where a client connects
 	switch f.cell.State {
 	case matrix.Bound:
+		f.receiver = s
 		return f.proveBound(s, local)
 	case matrix.Listening:
 		if err := s.listen(); err != nil {
 			return fmt.Errorf("first socket: %w", err)
 		}
+		f.receiver = s
 		return f.proveListening(s, loop)
 	case matrix.Established, matrix.TimeWait:
 		if err := s.listen(); err != nil {
 			return fmt.Errorf("first socket: %w", err)
 		}
-		server, client, err := f.connect(s, fam, loop)
+		server, client, err := f.connect(s, clientFam, loop)
 		if err != nil {
 			return err
 		}
@@ -124,10 +203,10 @@ func (f *firstSocket) setUp(book *portBook) error {
 		return f.proveTimeWait(serverAddr, clientAddr)
 	case matrix.Closed:
 		f.closeOpen(s)
-		if _, err := probeFreePort(f.port); err != nil {
+		if _, err := probeFreePort(f.cell.Proto, f.port); err != nil {
 			return fmt.Errorf("port %d not free after close: %w", f.port, err)
 		}
-		f.evidence = fmt.Sprintf("closed; plain binds of 0.0.0.0:%d and [::]:%d then succeeded", f.port, f.port)
+		f.evidence = fmt.Sprintf("closed; plain %s binds of 0.0.0.0:%d and [::]:%d then succeeded", f.cell.Proto, f.port, f.port)
 		return nil
 	}
 	return fmt.Errorf("state %s has no scenario", f.cell.State)
@@ -137,7 +216,7 @@ func (f *firstSocket) setUp(book *portBook) error {
 func (f *firstSocket) bindFirst(book *portBook, fam family) (socket, error) {
 	var last error
 	for range portTries {
-		port, err := book.take()
+		port, err := book.take(f.cell.Proto)
 		if err != nil {
 			return noSocket, err
 		}
@@ -170,14 +249,21 @@ func (f *firstSocket) proveBound(s socket, want netip.AddrPort) error {
 	if err != nil {
 		return err
 	}
+	if got != want {
+		return fmt.Errorf("first socket is at %s, want %s", got, want)
+	}
+	f.evidence = fmt.Sprintf("getsockname %s", got)
+	if f.cell.Proto == matrix.UDP {
+		return nil // a datagram socket never listens
+	}
 	listening, err := s.listening()
 	if err != nil {
 		return err
 	}
-	if got != want || listening {
-		return fmt.Errorf("first socket is at %s (listening=%v), want %s not listening", got, listening, want)
+	if listening {
+		return fmt.Errorf("first socket at %s is listening, want bound only", got)
 	}
-	f.evidence = fmt.Sprintf("getsockname %s; SO_ACCEPTCONN=0", got)
+	f.evidence += "; SO_ACCEPTCONN=0"
 	return nil
 }
 
@@ -252,10 +338,12 @@ func (f *firstSocket) proveTimeWait(server, client netip.AddrPort) error {
 			return fmt.Errorf("cannot prove time_wait: %w", err)
 		}
 		if found && state == tcpTimeWait {
+			f.timeWait = [2]netip.AddrPort{server, client}
 			f.evidence = fmt.Sprintf("%s %s %s<->%s; listener and both ends closed", f.witness.name(), state, server, client)
 			return nil
 		}
 		if time.Now().After(deadline) {
+			f.timeWait = [2]netip.AddrPort{server, client} // whatever state it is in, it is ours
 			return fmt.Errorf("%s: connection %s<->%s found=%v state=%s after %v, want TIME_WAIT",
 				f.witness.name(), server, client, found, state, timeWaitPatience)
 		}
@@ -294,7 +382,10 @@ func (f *firstSocket) tearDown(book *portBook) {
 		s.close()
 	}
 	f.conns, f.open = nil, nil
+	// A TIME_WAIT entry outlives the cell by a minute; remove it where the
+	// OS allows, else keep its port out of later cells.
+	tainted := f.timeWait[0].IsValid() && f.witness.forget(f.timeWait[0], f.timeWait[1]) != nil
 	if f.port != 0 {
-		book.release(f.port, f.cell.State == matrix.TimeWait)
+		book.release(f.port, tainted)
 	}
 }

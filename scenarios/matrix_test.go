@@ -7,6 +7,11 @@ import (
 	"github.com/bindmatrix/bindmatrix/matrix"
 )
 
+func TestMain(m *testing.M) {
+	ChildMain() // process=other cells start this test binary as their second socket
+	os.Exit(m.Run())
+}
+
 // TestMatrix runs every cell on this machine and holds each to the checked-in
 // expected table for this platform: one subtest per cell, so gotestsum and
 // JUnit list each cell, and `go test -run 'TestMatrix/tcp/ipv4/time_wait'`
@@ -35,6 +40,9 @@ func TestMatrix(t *testing.T) {
 			if r.Outcome != want.Outcome {
 				t.Errorf("observed %s, expected %s (%s:%d); witness: %s", r.Outcome, want.Outcome, table.File, want.Line, r.Witness)
 			}
+			if want.Delivery != "" && r.Delivery != want.Delivery {
+				t.Errorf("traffic went to %q, expected %q (%s:%d); %s", r.Delivery, want.Delivery, table.File, want.Line, r.Note)
+			}
 		})
 	}
 }
@@ -44,7 +52,7 @@ func TestUnsupportedOptionIsNotAttempted(t *testing.T) {
 		if _, _, exists := sockoptOf(o); exists {
 			continue
 		}
-		c := matrix.Cell{Proto: matrix.TCP, State: matrix.Listening, First: o, Second: matrix.None}
+		c := matrix.NewCell(matrix.TCP, matrix.IPv4, matrix.Listening, matrix.Specific, matrix.Specific, o, matrix.None)
 		r := runCell(c, nil, newPortBook())
 		if r.Outcome != matrix.Unsupported || r.Note == "" {
 			t.Errorf("%s: outcome %s note %q, want unsupported with a reason", c, r.Outcome, r.Note)

@@ -32,8 +32,8 @@ func findNetstat(out []byte, local, remote netip.AddrPort) (tcpState, bool, erro
 			continue
 		}
 		// tcp4, tcp6, or tcp46 for a dual-stack socket.
-		if fam := strings.TrimPrefix(f[0], "tcp"); !strings.Contains(fam, "4") && local.Addr().Is4() ||
-			!strings.Contains(fam, "6") && local.Addr().Is6() {
+		if fam := strings.TrimPrefix(f[0], "tcp"); !strings.Contains(fam, "4") && local.Addr().Unmap().Is4() ||
+			!strings.Contains(fam, "6") && !local.Addr().Unmap().Is4() {
 			continue
 		}
 		l, err1 := parseNetstatAddr(f[3], local.Addr())
@@ -46,12 +46,12 @@ func findNetstat(out []byte, local, remote netip.AddrPort) (tcpState, bool, erro
 			return 0, false, fmt.Errorf("netstat: unknown state in %q", sc.Text())
 		}
 		if !remote.IsValid() {
-			if state == tcpListen && l.Port() == local.Port() && (l.Addr() == local.Addr() || l.Addr().IsUnspecified()) {
+			if state == tcpListen && l.Port() == local.Port() && (sameAddr(l.Addr(), local.Addr()) || l.Addr().IsUnspecified()) {
 				return state, true, nil
 			}
 			continue
 		}
-		if l == local && r == remote {
+		if sameAddrPort(l, local) && sameAddrPort(r, remote) {
 			return state, true, nil
 		}
 	}
@@ -83,7 +83,7 @@ func parseNetstatAddr(s string, like netip.Addr) (netip.AddrPort, error) {
 			return netip.AddrPort{}, err
 		}
 	}
-	if ip.Is4() != like.Is4() {
+	if ip.Unmap().Is4() != like.Unmap().Is4() {
 		return netip.AddrPort{}, fmt.Errorf("%q is of the other family", s)
 	}
 	return netip.AddrPortFrom(ip, uint16(port)), nil

@@ -38,11 +38,11 @@ var errPortBusy = errors.New("port taken between probe and bind")
 
 const portTries = 20
 
-// take finds a clean port and reserves it until release.
-func (b *portBook) take() (uint16, error) {
+// take finds a port clean for proto and reserves it until release.
+func (b *portBook) take(proto matrix.Proto) (uint16, error) {
 	var last error
 	for range portTries {
-		port, err := probeFreePort(0)
+		port, err := probeFreePort(proto, 0)
 		if err != nil {
 			last = err
 			continue
@@ -71,12 +71,12 @@ func (b *portBook) release(port uint16, taint bool) {
 	b.mu.Unlock()
 }
 
-// probeFreePort binds plain (option-less) sockets on the IPv4 and IPv6
-// wildcard addresses to port, or to a port the kernel chooses when port is 0,
-// and closes them again. Success means no TCP socket of either family holds
-// the port. It returns the port.
-func probeFreePort(port uint16) (uint16, error) {
-	v4, err := openSocket(familyIPv4, matrix.TCP)
+// probeFreePort binds plain (option-less) sockets of proto on the IPv4 and
+// IPv6 wildcard addresses to port, or to a port the kernel chooses when port
+// is 0, and closes them again. Success means no socket of either family
+// holds the port. It returns the port.
+func probeFreePort(proto matrix.Proto, port uint16) (uint16, error) {
+	v4, err := openSocket(familyIPv4, proto)
 	if err != nil {
 		return 0, err
 	}
@@ -88,7 +88,7 @@ func probeFreePort(port uint16) (uint16, error) {
 	if err != nil {
 		return 0, err
 	}
-	v6, err := openSocket(familyIPv6, matrix.TCP)
+	v6, err := openSocket(familyIPv6, proto)
 	if err != nil {
 		return 0, err
 	}

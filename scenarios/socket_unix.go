@@ -21,7 +21,11 @@ func openSocket(fam family, proto matrix.Proto) (socket, error) {
 	if fam != familyIPv4 {
 		domain = unix.AF_INET6
 	}
-	fd, err := newFD(domain)
+	typ := unix.SOCK_STREAM
+	if proto == matrix.UDP {
+		typ = unix.SOCK_DGRAM
+	}
+	fd, err := newFD(domain, typ)
 	if err != nil {
 		return noSocket, sysErr("socket", err)
 	}
@@ -60,7 +64,10 @@ func (s socket) bind(ap netip.AddrPort) error {
 	return sysErr("bind", unix.Bind(int(s), sockaddr(ap)))
 }
 
-func (s socket) listen() error { return sysErr("listen", unix.Listen(int(s), 16)) }
+// listenBacklog holds every connection a delivery check sends at once.
+const listenBacklog = 128
+
+func (s socket) listen() error { return sysErr("listen", unix.Listen(int(s), listenBacklog)) }
 
 func (s socket) connect(ap netip.AddrPort) error {
 	return sysErr("connect", unix.Connect(int(s), sockaddr(ap)))
@@ -112,4 +119,38 @@ func (s socket) abort() error {
 	}
 	unix.SetsockoptLinger(int(s), unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0})
 	return s.close()
+}
+
+// send sends one datagram to ap.
+func (s socket) send(ap netip.AddrPort) error {
+	return sysErr("sendto", unix.Sendto(int(s), []byte{'x'}, 0, sockaddr(ap)))
+}
+
+// drain takes whatever is waiting on a listening or datagram socket without
+// blocking: connections are accepted and reset, datagrams read. It returns
+// how many there were.
+func (s socket) drain(proto matrix.Proto) (int, error) {
+	if err := unix.SetNonblock(int(s), true); err != nil {
+		return 0, sysErr("fcntl", err)
+	}
+	buf := make([]byte, 16)
+	for n := 0; ; n++ {
+		var err error
+		if proto == matrix.UDP {
+			_, _, err = unix.Recvfrom(int(s), buf, 0)
+		} else {
+			var fd int
+			if fd, err = acceptFD(int(s)); err == nil {
+				socket(fd).abort()
+			}
+		}
+		switch {
+		case err == unix.EAGAIN || err == unix.EWOULDBLOCK:
+			return n, nil
+		case err == unix.EINTR || err == unix.ECONNABORTED:
+			n--
+		case err != nil:
+			return n, sysErr("drain", err)
+		}
+	}
 }

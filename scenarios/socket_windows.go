@@ -1,9 +1,11 @@
 package scenarios
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"sync"
+	"unsafe"
 
 	"golang.org/x/sys/windows"
 
@@ -23,8 +25,11 @@ var (
 	wsaOnce sync.Once
 	wsaErr  error
 
-	// x/sys/windows has no accept (its Accept returns EWINDOWS).
-	procAccept = windows.NewLazySystemDLL("ws2_32.dll").NewProc("accept")
+	// x/sys/windows has no accept (its Accept returns EWINDOWS) and no
+	// ioctlsocket.
+	ws2           = windows.NewLazySystemDLL("ws2_32.dll")
+	procAccept    = ws2.NewProc("accept")
+	procIoctlsock = ws2.NewProc("ioctlsocket")
 )
 
 // startWinsock initialises Winsock 2.2 once per process. The runtime's
@@ -47,7 +52,11 @@ func openSocket(fam family, proto matrix.Proto) (socket, error) {
 	}
 	// Not inheritable: a child process started meanwhile must not hold a
 	// port of a cell (the CLOEXEC of the Unix files).
-	h, err := windows.WSASocket(domain, windows.SOCK_STREAM, windows.IPPROTO_TCP, nil, 0, windows.WSA_FLAG_NO_HANDLE_INHERIT)
+	typ, protocol := int32(windows.SOCK_STREAM), int32(windows.IPPROTO_TCP)
+	if proto == matrix.UDP {
+		typ, protocol = windows.SOCK_DGRAM, windows.IPPROTO_UDP
+	}
+	h, err := windows.WSASocket(domain, typ, protocol, nil, 0, windows.WSA_FLAG_NO_HANDLE_INHERIT)
 	if err != nil {
 		return noSocket, sysErr("socket", err)
 	}
@@ -86,7 +95,12 @@ func (s socket) bind(ap netip.AddrPort) error {
 	return sysErr("bind", windows.Bind(windows.Handle(s), sockaddr(ap)))
 }
 
-func (s socket) listen() error { return sysErr("listen", windows.Listen(windows.Handle(s), 16)) }
+// listenBacklog holds every connection a delivery check sends at once.
+const listenBacklog = 128
+
+func (s socket) listen() error {
+	return sysErr("listen", windows.Listen(windows.Handle(s), listenBacklog))
+}
 
 func (s socket) connect(ap netip.AddrPort) error {
 	return sysErr("connect", windows.Connect(windows.Handle(s), sockaddr(ap)))
@@ -136,4 +150,40 @@ func (s socket) abort() error {
 	}
 	windows.SetsockoptLinger(windows.Handle(s), windows.SOL_SOCKET, windows.SO_LINGER, &windows.Linger{Onoff: 1, Linger: 0})
 	return s.close()
+}
+
+// send sends one datagram to ap.
+func (s socket) send(ap netip.AddrPort) error {
+	return sysErr("sendto", windows.Sendto(windows.Handle(s), []byte{'x'}, 0, sockaddr(ap)))
+}
+
+// fionbio is FIONBIO from winsock2.h: _IOW('f', 126, u_long).
+const fionbio = 0x8004667e
+
+// drain takes whatever is waiting on a listening or datagram socket without
+// blocking: connections are accepted and reset, datagrams read. It returns
+// how many there were.
+func (s socket) drain(proto matrix.Proto) (int, error) {
+	on := uint32(1)
+	if r, _, err := procIoctlsock.Call(uintptr(s), fionbio, uintptr(unsafe.Pointer(&on))); r != 0 {
+		return 0, sysErr("ioctlsocket", err)
+	}
+	buf := make([]byte, 16)
+	for n := 0; ; n++ {
+		var err error
+		if proto == matrix.UDP {
+			_, _, err = windows.Recvfrom(windows.Handle(s), buf, 0)
+		} else {
+			var c socket
+			if c, err = s.accept(); err == nil {
+				c.abort()
+			}
+		}
+		switch {
+		case errors.Is(err, windows.WSAEWOULDBLOCK):
+			return n, nil
+		case err != nil:
+			return n, sysErr("drain", err)
+		}
+	}
 }

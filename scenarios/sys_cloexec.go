@@ -6,8 +6,8 @@ import "golang.org/x/sys/unix"
 
 // newFD and acceptFD create descriptors that are closed on exec atomically,
 // so that a child process started by another goroutine never inherits one.
-func newFD(domain int) (int, error) {
-	return unix.Socket(domain, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+func newFD(domain, typ int) (int, error) {
+	return unix.Socket(domain, typ|unix.SOCK_CLOEXEC, 0)
 }
 
 func acceptFD(fd int) (int, error) {

@@ -8,10 +8,10 @@ import (
 
 // Darwin has neither SOCK_CLOEXEC nor accept4: set close-on-exec under
 // ForkLock, as Go's net package does, so no child inherits the descriptor.
-func newFD(domain int) (int, error) {
+func newFD(domain, typ int) (int, error) {
 	syscall.ForkLock.RLock()
 	defer syscall.ForkLock.RUnlock()
-	fd, err := unix.Socket(domain, unix.SOCK_STREAM, 0)
+	fd, err := unix.Socket(domain, typ, 0)
 	if err == nil {
 		unix.CloseOnExec(fd)
 	}

@@ -39,3 +39,7 @@ func (w *witness) tcpState(local, remote netip.AddrPort) (tcpState, bool, error)
 	}
 	return findNetstat(out, local, remote)
 }
+
+// forget cannot remove a TIME_WAIT entry here; the port book keeps the port
+// out of later cells instead.
+func (w *witness) forget(local, remote netip.AddrPort) error { return errNoWitness }

@@ -112,22 +112,71 @@ func (w *witness) tcpState(local, remote netip.AddrPort) (state tcpState, found 
 	if w == nil {
 		return 0, false, errNoWitness
 	}
+	local, remote = unmapped(local), unmapped(remote)
 	if w.fd < 0 {
 		return procTCPState(local, remote)
 	}
+	if !remote.IsValid() {
+		remote = netip.AddrPortFrom(zeroAddr(local.Addr()), 0) // the listener's peer
+	}
+	reply, errno, err := w.ask(unix.SOCK_DIAG_BY_FAMILY, local, remote)
+	switch {
+	case err != nil:
+		return 0, false, err
+	case errno == unix.ENOENT:
+		return 0, false, nil
+	case errno != 0:
+		return 0, false, fmt.Errorf("sock_diag: %w", errno)
+	case len(reply) < sizeofDiagMsg:
+		return 0, false, fmt.Errorf("sock_diag: short reply")
+	}
+	// The kernel falls back to the listener when no connection has the
+	// tuple: only an answer about the socket asked for counts.
+	if !sameSocket(reply[0], reply[4:40], local, remote) {
+		return 0, false, nil
+	}
+	return tcpState(reply[1]), true, nil
+}
+
+// forget removes the TIME_WAIT entry local↔remote (SOCK_DESTROY, as `ss -K`
+// does; it needs CAP_NET_ADMIN), so that a run does not leave a port held
+// for a minute per time_wait cell: a few runs in a row would otherwise use
+// up the ephemeral range.
+func (w *witness) forget(local, remote netip.AddrPort) error {
+	if w == nil || w.fd < 0 {
+		return errNoWitness
+	}
+	_, errno, err := w.ask(unix.SOCK_DESTROY, unmapped(local), unmapped(remote))
+	if err == nil && errno != 0 {
+		err = fmt.Errorf("sock_diag destroy: %w", errno)
+	}
+	return err
+}
+
+// A dual-stack socket's IPv4 connections are hashed by their IPv4
+// addresses: ask about those, whatever the socket's family.
+func unmapped(ap netip.AddrPort) netip.AddrPort {
+	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+}
+
+// ask sends one sock_diag request of type typ for the exact tuple and
+// returns the payload of the kernel's answer, or the errno it answered with
+// (0 for a plain acknowledgement).
+func (w *witness) ask(typ uint16, local, remote netip.AddrPort) (reply []byte, errno unix.Errno, err error) {
 	family := uint8(unix.AF_INET)
 	if local.Addr().Is6() {
 		family = unix.AF_INET6
-	}
-	if !remote.IsValid() {
-		remote = netip.AddrPortFrom(zeroAddr(local.Addr()), 0)
 	}
 	seq := diagSeq.Add(1)
 	req := make([]byte, unix.SizeofNlMsghdr+sizeofDiagReqV2)
 	ne := binary.NativeEndian
 	ne.PutUint32(req[0:], uint32(len(req)))
-	ne.PutUint16(req[4:], unix.SOCK_DIAG_BY_FAMILY)
-	ne.PutUint16(req[6:], unix.NLM_F_REQUEST)
+	ne.PutUint16(req[4:], typ)
+	flags := uint16(unix.NLM_F_REQUEST)
+	if typ == unix.SOCK_DESTROY {
+		flags |= unix.NLM_F_ACK // a destroy answers only errors unless asked
+	}
+	ne.PutUint16(req[6:], flags)
 	ne.PutUint32(req[8:], seq)
 	r := req[unix.SizeofNlMsghdr:]
 	r[0] = family
@@ -142,7 +191,7 @@ func (w *witness) tcpState(local, remote netip.AddrPort) (state tcpState, found 
 	ne.PutUint32(id[44:], diagNoCookie)
 
 	if err := unix.Sendto(w.fd, req, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
-		return 0, false, fmt.Errorf("sock_diag request: %w", err)
+		return nil, 0, fmt.Errorf("sock_diag request: %w", err)
 	}
 	for {
 		n, _, err := unix.Recvfrom(w.fd, w.buf, 0)
@@ -150,58 +199,45 @@ func (w *witness) tcpState(local, remote netip.AddrPort) (state tcpState, found 
 			continue
 		}
 		if err != nil {
-			return 0, false, fmt.Errorf("sock_diag reply: %w", err)
+			return nil, 0, fmt.Errorf("sock_diag reply: %w", err)
 		}
-		for msg := w.buf[:n]; len(msg) >= unix.SizeofNlMsghdr; {
+		for msg := w.buf[:n]; len(msg) >= unix.SizeofNlMsghdr; msg = msg[min(len(msg), (int(ne.Uint32(msg))+3)&^3):] {
 			size := int(ne.Uint32(msg[0:]))
 			if size < unix.SizeofNlMsghdr || size > len(msg) {
-				return 0, false, fmt.Errorf("sock_diag reply: bad message length %d", size)
+				return nil, 0, fmt.Errorf("sock_diag reply: bad message length %d", size)
 			}
-			typ, data := ne.Uint16(msg[4:]), msg[unix.SizeofNlMsghdr:size]
 			if ne.Uint32(msg[8:]) != seq {
-				msg = msg[min(len(msg), (size+3)&^3):]
 				continue // a late answer to an earlier question
 			}
-			switch typ {
+			data := msg[unix.SizeofNlMsghdr:size]
+			switch ne.Uint16(msg[4:]) {
 			case unix.NLMSG_ERROR:
 				if len(data) < 4 {
-					return 0, false, fmt.Errorf("sock_diag: short error message")
+					return nil, 0, fmt.Errorf("sock_diag: short error message")
 				}
-				errno := unix.Errno(-int32(ne.Uint32(data)))
-				if errno == unix.ENOENT {
-					return 0, false, nil
-				}
-				return 0, false, fmt.Errorf("sock_diag: %w", errno)
-			case unix.SOCK_DIAG_BY_FAMILY:
-				if len(data) < sizeofDiagMsg {
-					return 0, false, fmt.Errorf("sock_diag: short reply")
-				}
-				// The kernel falls back to the listener when no connection
-				// has the tuple: only an answer about the socket asked
-				// for counts.
-				if !sameSocket(data[4:40], local, remote) {
-					return 0, false, nil
-				}
-				return tcpState(data[1]), true, nil
+				return nil, unix.Errno(-int32(ne.Uint32(data))), nil
+			case typ:
+				return data, 0, nil
 			}
-			return 0, false, fmt.Errorf("sock_diag: unexpected message type %d", typ)
+			return nil, 0, fmt.Errorf("sock_diag: unexpected message type %d", ne.Uint16(msg[4:]))
 		}
 	}
 }
 
 // sameSocket reports whether an inet_diag_sockid (ports and addresses, as
-// the kernel answered) is the socket local↔remote. A listener may sit on the
-// wildcard address while local names the loopback one.
-func sameSocket(id []byte, local, remote netip.AddrPort) bool {
+// the kernel answered for a socket of family) is the socket local↔remote. A
+// listener may sit on the wildcard address while local names the loopback
+// one, and a dual-stack socket answers with v4-mapped addresses.
+func sameSocket(family uint8, id []byte, local, remote netip.AddrPort) bool {
 	if binary.BigEndian.Uint16(id[0:]) != local.Port() || binary.BigEndian.Uint16(id[2:]) != remote.Port() {
 		return false
 	}
-	src, dst := addrFrom(id[4:20], local.Addr()), addrFrom(id[20:36], local.Addr())
-	return (src == local.Addr() || src.IsUnspecified()) && dst == remote.Addr()
+	src, dst := addrFrom(family, id[4:20]), addrFrom(family, id[20:36])
+	return (sameAddr(src, local.Addr()) || src.IsUnspecified()) && sameAddr(dst, remote.Addr())
 }
 
-func addrFrom(b []byte, like netip.Addr) netip.Addr {
-	if like.Is4() {
+func addrFrom(family uint8, b []byte) netip.Addr {
+	if family == unix.AF_INET {
 		return netip.AddrFrom4([4]byte(b[:4]))
 	}
 	return netip.AddrFrom16([16]byte(b[:16]))

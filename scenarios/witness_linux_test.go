@@ -26,7 +26,7 @@ func TestWitnessSeesWhatTheKernelHas(t *testing.T) {
 	w := mustWitness(t)
 	for _, fam := range []family{familyIPv4, familyIPv6} {
 		book := newPortBook()
-		port, err := book.take()
+		port, err := book.take(matrix.TCP)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -48,7 +48,7 @@ func TestWitnessSeesWhatTheKernelHas(t *testing.T) {
 		if st, found, err := w.tcpState(loop, netip.AddrPort{}); err != nil || !found || st != tcpListen {
 			t.Fatalf("%v: listener lookup: state=%v found=%v err=%v", loop, st, found, err)
 		}
-		f := &firstSocket{cell: matrix.Cell{Proto: matrix.TCP}, witness: w}
+		f := &firstSocket{cell: matrix.NewCell(matrix.TCP, matrix.IPv4, matrix.Listening, matrix.Specific, matrix.Specific, matrix.None, matrix.None), witness: w}
 		server, client, err := f.connect(l, fam, loop)
 		if err != nil {
 			t.Fatal(err)
@@ -74,7 +74,7 @@ func TestWitnessSeesWhatTheKernelHas(t *testing.T) {
 		}
 		// The TIME_WAIT entry holds the port against a plain bind, so the
 		// port book will not hand it to a later cell.
-		if _, err := probeFreePort(sa.Port()); err == nil {
+		if _, err := probeFreePort(matrix.TCP, sa.Port()); err == nil {
 			t.Errorf("port %d probed free while a TIME_WAIT entry holds it", sa.Port())
 		}
 		book.release(port, false)
@@ -85,7 +85,7 @@ func TestWitnessSeesWhatTheKernelHas(t *testing.T) {
 // read the cell says so; it never assumes the state was reached.
 func TestTimeWaitWithoutWitnessIsUnreached(t *testing.T) {
 	for _, st := range []matrix.State{matrix.TimeWait, matrix.Established} {
-		c := matrix.Cell{Proto: matrix.TCP, State: st}
+		c := matrix.NewCell(matrix.TCP, matrix.IPv4, st, matrix.Specific, matrix.Specific, matrix.None, matrix.None)
 		r := runCell(c, nil, newPortBook())
 		if r.Outcome != matrix.Unreached || !strings.Contains(r.Note, errNoWitness.Error()) {
 			t.Errorf("%s with no witness: outcome %s note %q, want unreached naming the missing witness", c, r.Outcome, r.Note)
@@ -130,7 +130,7 @@ func TestProcFallbackAgreesWithSockDiag(t *testing.T) {
 		l.listen()
 		la, _ := l.localAddr()
 		loop := address(fam, matrix.Specific, la.Port())
-		f := &firstSocket{cell: matrix.Cell{Proto: matrix.TCP}, witness: w}
+		f := &firstSocket{cell: matrix.NewCell(matrix.TCP, matrix.IPv4, matrix.Listening, matrix.Specific, matrix.Specific, matrix.None, matrix.None), witness: w}
 		server, client, err := f.connect(l, fam, loop)
 		if err != nil {
 			t.Fatal(err)

@@ -19,3 +19,7 @@ func (w *witness) close() {}
 func (w *witness) tcpState(local, remote netip.AddrPort) (tcpState, bool, error) {
 	return 0, false, errNoWitness
 }
+
+// forget cannot remove a TIME_WAIT entry here; the port book keeps the port
+// out of later cells instead.
+func (w *witness) forget(local, remote netip.AddrPort) error { return errNoWitness }

@@ -15,16 +15,23 @@ import (
 // procTCPState finds a TCP socket in /proc/net/tcp or tcp6: the fallback
 // for kernels without sock_diag. It reads the whole table, which is slow on
 // a busy host (milliseconds) but fine on a small guest kernel.
+// An IPv4 question may be about a dual-stack socket, listed in tcp6 with
+// v4-mapped addresses, so it reads both files.
 func procTCPState(local, remote netip.AddrPort) (tcpState, bool, error) {
-	file := "/proc/net/tcp"
-	if local.Addr().Is6() {
-		file = "/proc/net/tcp6"
+	files := []string{"/proc/net/tcp6"}
+	if local.Addr().Unmap().Is4() {
+		files = []string{"/proc/net/tcp", "/proc/net/tcp6"}
 	}
-	data, err := os.ReadFile(file)
-	if err != nil {
-		return 0, false, err
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return 0, false, err
+		}
+		if state, found, err := findProcTCP(data, local, remote); found || err != nil {
+			return state, found, err
+		}
 	}
-	return findProcTCP(data, local, remote)
+	return 0, false, nil
 }
 
 // findProcTCP scans the text of /proc/net/tcp{,6}: after a heading, one
@@ -45,12 +52,12 @@ func findProcTCP(data []byte, local, remote netip.AddrPort) (tcpState, bool, err
 			return 0, false, fmt.Errorf("/proc/net/tcp: cannot parse %q", sc.Text())
 		}
 		if !remote.IsValid() {
-			if l.Port() == local.Port() && (l.Addr() == local.Addr() || l.Addr().IsUnspecified()) && tcpState(st) == tcpListen {
+			if l.Port() == local.Port() && (sameAddr(l.Addr(), local.Addr()) || l.Addr().IsUnspecified()) && tcpState(st) == tcpListen {
 				return tcpListen, true, nil
 			}
 			continue
 		}
-		if l == local && r == remote {
+		if sameAddrPort(l, local) && sameAddrPort(r, remote) {
 			return tcpState(st), true, nil
 		}
 	}

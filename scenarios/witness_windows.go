@@ -80,17 +80,29 @@ func (w *witness) tcpState(local, remote netip.AddrPort) (state tcpState, found 
 	if w == nil {
 		return 0, false, errNoWitness
 	}
-	rows, err := w.table(local.Addr().Is4())
+	// An IPv4 connection of a dual-stack socket may be listed in either
+	// table, v4-mapped in the IPv6 one.
+	ipv4 := local.Addr().Unmap().Is4()
+	state, found, err = w.find(ipv4, local, remote)
+	if ipv4 && !found && err == nil {
+		state, found, err = w.find(false, local, remote)
+	}
+	return state, found, err
+}
+
+// find looks for local↔remote in one of the two tables.
+func (w *witness) find(ipv4 bool, local, remote netip.AddrPort) (tcpState, bool, error) {
+	rows, err := w.table(ipv4)
 	if err != nil {
 		return 0, false, err
 	}
 	for _, r := range rows {
 		var match bool
 		if remote.IsValid() {
-			match = r.local == local && r.remote == remote
+			match = sameAddrPort(r.local, local) && sameAddrPort(r.remote, remote)
 		} else {
 			match = r.state == mibListen && r.local.Port() == local.Port() &&
-				(r.local.Addr() == local.Addr() || r.local.Addr().IsUnspecified())
+				(sameAddr(r.local.Addr(), local.Addr()) || r.local.Addr().IsUnspecified())
 		}
 		if match {
 			s, known := mibStates[r.state]
@@ -158,3 +170,7 @@ func parseTCPTable(b []byte, rowSize int, ipv4 bool) ([]tcpRow, error) {
 
 // name says in evidence strings where the state was read.
 func (w *witness) name() string { return witnessName }
+
+// forget cannot remove a TIME_WAIT entry here; the port book keeps the port
+// out of later cells instead.
+func (w *witness) forget(local, remote netip.AddrPort) error { return errNoWitness }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -53,7 +54,7 @@ func (s *source) observation(stderr io.Writer) (*matrix.Observation, error) {
 		}
 		var kept []matrix.Result
 		for _, r := range obs.Cells {
-			if filter.Match(r.Cell) {
+			if filter.MatchResult(r) {
 				kept = append(kept, r)
 			}
 		}
@@ -69,7 +70,7 @@ func (s *source) observation(stderr io.Writer) (*matrix.Observation, error) {
 	if s.kernel != "" {
 		return nil, usageErrorf("-kernel needs -under qemu")
 	}
-	cells := filter.Select(matrix.AllCells())
+	cells := filter.Cells()
 	if len(cells) == 0 {
 		return nil, usageErrorf("-only %q selects no cells", s.only)
 	}
@@ -84,7 +85,11 @@ func (s *source) observation(stderr io.Writer) (*matrix.Observation, error) {
 			}
 		}
 	}
-	return scenarios.Run(cells, opt), nil
+	obs := scenarios.Run(cells, opt)
+	if _, named := filter["delivery"]; named {
+		obs.Cells = slices.DeleteFunc(obs.Cells, func(r matrix.Result) bool { return !filter.MatchResult(r) })
+	}
+	return obs, nil
 }
 
 // tables says where expected tables come from: a directory, or the copy

@@ -34,7 +34,7 @@ func TestDocsCoversEveryPlatformAndObservations(t *testing.T) {
 		}
 	}
 	// A cell the observation did not run reads "-", never a made-up value.
-	if !strings.Contains(r.stdout, "| **none** | - | - |") {
+	if !strings.Contains(r.stdout, "| **≠** | none | none | EADDRINUSE | - |") {
 		t.Errorf("the partial observation's unrun cells are not shown as -")
 	}
 	out := filepath.Join(t.TempDir(), "bind-table.md")

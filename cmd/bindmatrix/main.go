@@ -13,6 +13,7 @@ import (
 
 	"github.com/bindmatrix/bindmatrix/lane"
 	"github.com/bindmatrix/bindmatrix/matrix"
+	"github.com/bindmatrix/bindmatrix/scenarios"
 )
 
 // Exit codes, distinct so that CI can tell a regression from a broken run.
@@ -43,6 +44,7 @@ Exit codes:
 `
 
 func main() {
+	scenarios.ChildMain() // the second socket of a process=other cell
 	if lane.IsGuest() {
 		lane.Guest(run, os.Args[1:]) // the init of a QEMU lane's kernel
 	}

@@ -88,7 +88,7 @@ func observe(t *testing.T, args ...string) string {
 }
 
 func TestVerdictAgreesHere(t *testing.T) {
-	bindmatrix(t, t.TempDir()).want(t, exitAgree, "VERDICT: AGREE (all 640 compared cells", "")
+	bindmatrix(t, t.TempDir()).want(t, exitAgree, "VERDICT: AGREE (all 2368 compared cells", "")
 }
 
 func TestRunJSONHasEveryCellWithEvidence(t *testing.T) {
@@ -100,8 +100,17 @@ func TestRunJSONHasEveryCellWithEvidence(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(obs.Cells) != 640 {
-		t.Fatalf("%d cells, want 640", len(obs.Cells))
+	if len(obs.Cells) != len(matrix.AllCells()) {
+		t.Fatalf("%d cells, want %d", len(obs.Cells), len(matrix.AllCells()))
+	}
+	tcp := 0
+	for _, r := range obs.Cells {
+		if r.Proto == matrix.TCP && r.Process == matrix.SameProcess && r.Family != matrix.Dual {
+			tcp++
+		}
+	}
+	if tcp != 640 {
+		t.Errorf("%d classic TCP cells, want 640", tcp)
 	}
 	for _, r := range obs.Cells {
 		if r.Witness == "" && r.Outcome != matrix.Unreached {
@@ -118,7 +127,7 @@ func TestRunJSONHasEveryCellWithEvidence(t *testing.T) {
 	if err := json.Unmarshal(data, &raw); err != nil {
 		t.Fatal(err)
 	}
-	for _, key := range []string{"proto", "family", "first_addr", "second_addr", "state", "first", "second", "outcome", "native", "witness", "note"} {
+	for _, key := range []string{"proto", "family", "first_addr", "second_addr", "state", "first", "second", "process", "outcome", "native", "witness", "note"} {
 		if _, ok := raw.Cells[0][key]; !ok {
 			t.Errorf("cell JSON lacks %q: %v", key, raw.Cells[0])
 		}
@@ -131,9 +140,16 @@ func TestRunOnly(t *testing.T) {
 	if n := strings.Count(r.stdout, `"outcome"`); n != 64 {
 		t.Errorf("-only selected %d cells, want 64", n)
 	}
-	bindmatrix(t, t.TempDir(), "run", "-only", "colour=red").want(t, exitBadInput, "", `unknown filter key "colour" (valid: proto, family, first_addr`)
+	bindmatrix(t, t.TempDir(), "run", "-only", "colour=red").want(t, exitBadInput, "", `unknown filter key "colour" (valid: proto, process, family, first_family, second_family, first_addr`)
 	bindmatrix(t, t.TempDir(), "run", "-only", "first=reuseaddr").want(t, exitBadInput, "", `unknown option "reuseaddr" (valid: none, SO_REUSEADDR`)
 	bindmatrix(t, t.TempDir(), "run", "-only", "state=listening").want(t, exitAgree, "tcp ipv4 listening: first specific, second specific", "")
+	bindmatrix(t, t.TempDir(), "run", "-only", "proto=udp,state=listening").want(t, exitBadInput, "", "selects no cells")
+	// delivery filters results: only cells whose traffic was shared.
+	r = bindmatrix(t, t.TempDir(), "run", "-json", "-only", "delivery=both")
+	r.want(t, exitAgree, `"delivery":"both"`, "")
+	if strings.Contains(r.stdout, `"delivery":"first"`) || strings.Contains(r.stdout, `"delivery":"second"`) {
+		t.Errorf("-only delivery=both kept cells with another delivery")
+	}
 }
 
 func TestCheckObservedFile(t *testing.T) {
@@ -204,7 +220,7 @@ func TestAcceptWritesTheTableKeepingComments(t *testing.T) {
 
 	file := observe(t)
 	bindmatrix(t, filepath.Dir(filepath.Dir(expected)), "accept", "-observed", file).
-		want(t, exitAgree, "wrote matrix/expected/linux.txt: 640 cells", "")
+		want(t, exitAgree, "wrote matrix/expected/linux.txt: 2368 cells", "")
 	got, _ := os.ReadFile(filepath.Join(expected, "linux.txt"))
 	// Same outcomes and comments; only the provenance line may change.
 	strip := func(b []byte) string {

@@ -1,0 +1,106 @@
+package scenarios
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/bindmatrix/bindmatrix/matrix"
+)
+
+// The delivery check answers the question behind a hijack: once both
+// sockets could receive, who gets the traffic? A takeover shows as second,
+// load sharing as both.
+
+// deliveryCount is how many connections or datagrams a check sends, each
+// from its own client port: enough that two sockets sharing a port by hash
+// (SO_REUSEPORT) both get some unless something is wrong (a fair split
+// misses one side with odds of 2^-31), few enough to take a millisecond.
+const deliveryCount = 32
+
+// deliveryPatience bounds the wait for sent traffic to arrive; loopback
+// delivers within microseconds, so this is a limit, not a pause.
+const deliveryPatience = 2 * time.Second
+
+// deliveryApplies says whether a cell ends with two receiving sockets when
+// the second one's bind succeeds: two listeners, or two bound UDP sockets.
+func deliveryApplies(c matrix.Cell) bool {
+	return c.Proto == matrix.TCP && c.State == matrix.Listening || c.Proto == matrix.UDP && c.State == matrix.Bound
+}
+
+// deliveryTarget is the loopback address both sockets can receive on:
+// IPv6's when either socket is IPv6-only, IPv4's otherwise.
+func deliveryTarget(c matrix.Cell, port uint16) (family, netip.AddrPort) {
+	first, second := families(c)
+	if first == familyIPv6 || second == familyIPv6 {
+		return reachable(familyIPv6, port)
+	}
+	return reachable(familyIPv4, port)
+}
+
+// deliver sends deliveryCount connections (TCP) or datagrams (UDP) to the
+// port and counts what each socket received. The note gives the counts.
+func deliver(c matrix.Cell, first *firstSocket, second secondSocket) (matrix.Delivery, string) {
+	fam, target := deliveryTarget(c, first.port)
+	var clients []socket
+	defer func() {
+		for _, cl := range clients {
+			cl.abort()
+		}
+	}()
+	sent := 0
+	var sendErr error
+	for range deliveryCount {
+		cl, err := openSocket(fam, c.Proto)
+		if err != nil {
+			sendErr = err
+			break
+		}
+		clients = append(clients, cl)
+		if c.Proto == matrix.UDP {
+			err = cl.send(target)
+		} else {
+			err = cl.connect(target)
+		}
+		if err != nil {
+			sendErr = err
+			continue
+		}
+		sent++
+	}
+	toFirst, toSecond := 0, 0
+	deadline := time.Now().Add(deliveryPatience)
+	for {
+		n1, err1 := first.receiver.drain(c.Proto)
+		n2, err2 := second.drain()
+		toFirst, toSecond = toFirst+n1, toSecond+n2
+		if err := errors.Join(err1, err2); err != nil {
+			return "", fmt.Sprintf("delivery check failed: %v", err)
+		}
+		if toFirst+toSecond >= sent || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Microsecond)
+	}
+	note := fmt.Sprintf("delivery to %s: %d of %d sent reached the first socket, %d the second", target, toFirst, sent, toSecond)
+	if sendErr != nil {
+		note += fmt.Sprintf("; %d could not be sent: %v", deliveryCount-sent, sendErr)
+	}
+	if lost := sent - toFirst - toSecond; lost > 0 {
+		note += fmt.Sprintf("; %d not received within %v", lost, deliveryPatience)
+	}
+	return deliveryVerdict(toFirst, toSecond), note
+}
+
+func deliveryVerdict(toFirst, toSecond int) matrix.Delivery {
+	switch {
+	case toFirst > 0 && toSecond > 0:
+		return matrix.DeliveredBoth
+	case toFirst > 0:
+		return matrix.DeliveredFirst
+	case toSecond > 0:
+		return matrix.DeliveredSecond
+	}
+	return matrix.DeliveredNone
+}
