@@ -42,7 +42,7 @@ func TestFilter(t *testing.T) {
 		{"state=listening,family=ipv6", 64},
 		{"proto=udp,state=listening", 0},
 		{"family=dual,first_family=ipv4", 4 * 7 * 16},
-		{"process=other", 2 * 4 * (5 + 2) * 16 + 3*4*7*16}, // naming a process opens its whole matrix
+		{"process=other", 2*4*(5+2)*16 + 3*4*7*16}, // naming a process opens its whole matrix
 		{"process=other-user,proto=tcp,family=ipv4", 4 * 5 * 16},
 		{"first=SO_REUSEADDR,second=SO_REUSEADDR,first_addr=wildcard,second_addr=specific,process=same,family=ipv4,family=ipv6", 14},
 	} {

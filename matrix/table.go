@@ -55,8 +55,8 @@ type Entry struct {
 	Outcome  Outcome
 	Delivery Delivery // empty: not expected, or not compared
 	Line     int
-	Comment string   // trailing comment on the cell's line, without '#'
-	Above   []string // comment and blank lines directly above the cell
+	Comment  string   // trailing comment on the cell's line, without '#'
+	Above    []string // comment and blank lines directly above the cell
 }
 
 // Column order of a cell line, and the width each is padded to.
