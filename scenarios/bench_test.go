@@ -1,0 +1,307 @@
+//go:build linux
+
+// The benchmarks are Linux-only: the floor is written with x/sys/unix calls
+// and the naive script reads /proc/net/tcp, which only Linux has.
+
+package scenarios
+
+import (
+	"fmt"
+	"net/netip"
+	"runtime"
+	"slices"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/bindmatrix/bindmatrix/matrix"
+)
+
+// Speed, in ns per classic TCP cell (640 cells, unsupported ones included,
+// so the figures divide alike):
+//
+//	BenchmarkMatrixTCP   Run over the cells: ports, witness, evidence, workers
+//	BenchmarkFloor       the same cells' bare socket calls, sequential, nothing else
+//	BenchmarkProcScript  the floor plus /proc/net/tcp reads as proof, as a naive tool would
+//	BenchmarkCell/STATE  one cell of each state through runCell, witness and port book
+//
+// Measure with a fixed count, as the README does:
+//
+//	go test ./scenarios -run '^$' -bench . -benchtime 20x
+//
+// Where the witness cannot remove TIME_WAIT entries (no CAP_NET_ADMIN, or a
+// kernel without SOCK_DESTROY), every time_wait cell parks a port for a
+// minute, and a time-based -benchtime on BenchmarkCell/time_wait (thousands
+// of iterations) can use up the ephemeral ports for what runs after it.
+
+func reportPerCell(b *testing.B, cells int) {
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*cells), "ns/cell")
+}
+
+func BenchmarkMatrixTCP(b *testing.B) {
+	cells := classicTCPCells(b)
+	for b.Loop() {
+		obs := Run(cells, Options{})
+		if u := unreachedCells(obs); len(u) > 0 {
+			b.Fatalf("%d cells unreached, first %s", len(u), u[0])
+		}
+	}
+	reportPerCell(b, len(cells))
+}
+
+// BenchmarkCell runs one representative cell per state (IPv4, specific
+// addresses, no options) through runCell with a witness and a port book,
+// as a worker of Run does.
+func BenchmarkCell(b *testing.B) {
+	for _, state := range matrix.States() {
+		b.Run(state.String(), func(b *testing.B) {
+			c := oneCell(b, "proto=tcp,family=ipv4,first_addr=specific,second_addr=specific,first=none,second=none,state="+state.String())
+			w, err := newWitness()
+			if err != nil {
+				b.Fatalf("witness: %v", err)
+			}
+			defer w.close()
+			book := newPortBook()
+			for b.Loop() {
+				if r := runCell(c, w, book); r.Outcome == matrix.Unreached {
+					b.Fatalf("%s unreached: %s", c, r.Note)
+				}
+			}
+			reportPerCell(b, 1)
+		})
+	}
+}
+
+// oneCell selects exactly one cell of the default matrix.
+func oneCell(tb testing.TB, spec string) matrix.Cell {
+	tb.Helper()
+	if slices.Contains(matrix.FieldNames(), "process") {
+		spec += ",process=same"
+	}
+	f, err := matrix.ParseFilter(spec)
+	if err != nil {
+		tb.Fatalf("filter %q: %v", spec, err)
+	}
+	cells := f.Select(matrix.AllCells())
+	if len(cells) != 1 {
+		tb.Fatalf("filter %q selects %d cells, want 1", spec, len(cells))
+	}
+	return cells[0]
+}
+
+// BenchmarkFloor is what the classic cells cost with nothing but the socket
+// calls each needs: no port probe (the first socket binds port 0 and asks
+// getsockname), no witness, no evidence, no port book, one cell after the
+// other. Cells with an option this OS lacks make no socket, as in runCell.
+func BenchmarkFloor(b *testing.B) {
+	cells := classicTCPCells(b)
+	for b.Loop() {
+		for _, c := range cells {
+			if err := bareCell(c, nil); err != nil {
+				b.Fatalf("%s: %v", c, err)
+			}
+		}
+	}
+	reportPerCell(b, len(cells))
+}
+
+// BenchmarkProcScript is the floor plus the proof a straightforward script
+// would give: it reads /proc/net/tcp (procTCPState) to see the accepted
+// connection ESTABLISHED, or to wait for it to reach TIME_WAIT.
+func BenchmarkProcScript(b *testing.B) {
+	cells := classicTCPCells(b)
+	for b.Loop() {
+		for _, c := range cells {
+			if err := bareCell(c, procTCPState); err != nil {
+				b.Fatalf("%s: %v", c, err)
+			}
+		}
+	}
+	reportPerCell(b, len(cells))
+}
+
+// bareOption is the socket option a classic cell's option names; exists is
+// false where runCell would report the cell unsupported.
+func bareOption(o matrix.Option) (name int, exists bool) {
+	switch o {
+	case matrix.None:
+		return 0, true
+	case matrix.ReuseAddr:
+		return unix.SO_REUSEADDR, true
+	case matrix.ReusePort:
+		return unix.SO_REUSEPORT, true
+	}
+	return 0, false
+}
+
+// bareSocket opens a TCP socket of the cell's family (IPv6 ones IPv6-only)
+// and sets the option.
+func bareSocket(c matrix.Cell, opt int) (int, error) {
+	domain := unix.AF_INET
+	if c.Family == matrix.IPv6 {
+		domain = unix.AF_INET6
+	}
+	fd, err := unix.Socket(domain, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return -1, fmt.Errorf("socket: %w", err)
+	}
+	if domain == unix.AF_INET6 {
+		if err := unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_V6ONLY, 1); err != nil {
+			unix.Close(fd)
+			return -1, fmt.Errorf("setsockopt IPV6_V6ONLY: %w", err)
+		}
+	}
+	if opt != 0 {
+		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, opt, 1); err != nil {
+			unix.Close(fd)
+			return -1, fmt.Errorf("setsockopt: %w", err)
+		}
+	}
+	return fd, nil
+}
+
+func bareAddr(c matrix.Cell, a matrix.Addr, port int) unix.Sockaddr {
+	if c.Family == matrix.IPv6 {
+		sa := &unix.SockaddrInet6{Port: port}
+		if a == matrix.Specific {
+			sa.Addr = netip.IPv6Loopback().As16()
+		}
+		return sa
+	}
+	sa := &unix.SockaddrInet4{Port: port}
+	if a == matrix.Specific {
+		sa.Addr = [4]byte{127, 0, 0, 1}
+	}
+	return sa
+}
+
+func sockPort(fd int) (netip.AddrPort, error) {
+	sa, err := unix.Getsockname(fd)
+	if err != nil {
+		return netip.AddrPort{}, fmt.Errorf("getsockname: %w", err)
+	}
+	switch sa := sa.(type) {
+	case *unix.SockaddrInet4:
+		return netip.AddrPortFrom(netip.AddrFrom4(sa.Addr), uint16(sa.Port)), nil
+	case *unix.SockaddrInet6:
+		return netip.AddrPortFrom(netip.AddrFrom16(sa.Addr), uint16(sa.Port)), nil
+	}
+	return netip.AddrPort{}, fmt.Errorf("getsockname: unexpected %T", sa)
+}
+
+// tcpLookup answers "what state is this connection in", as procTCPState does.
+type tcpLookup func(local, remote netip.AddrPort) (tcpState, bool, error)
+
+// bareCell makes one cell's socket calls: the first socket into its state,
+// the second socket's option, bind and listen, and every close. With prove
+// set it also proves established and time_wait through it.
+func bareCell(c matrix.Cell, prove tcpLookup) error {
+	firstOpt, ok1 := bareOption(c.First)
+	secondOpt, ok2 := bareOption(c.Second)
+	if !ok1 || !ok2 {
+		return nil // unsupported: runCell makes no socket either
+	}
+	var open []int
+	defer func() {
+		for _, fd := range open {
+			unix.Close(fd)
+		}
+	}()
+	first, err := bareSocket(c, firstOpt)
+	if err != nil {
+		return err
+	}
+	open = append(open, first)
+	if err := unix.Bind(first, bareAddr(c, c.FirstAddr, 0)); err != nil {
+		return fmt.Errorf("first bind: %w", err)
+	}
+	local, err := sockPort(first)
+	if err != nil {
+		return err
+	}
+	port := int(local.Port())
+	switch c.State {
+	case matrix.Listening:
+		if err := unix.Listen(first, 16); err != nil {
+			return fmt.Errorf("listen: %w", err)
+		}
+	case matrix.Established, matrix.TimeWait:
+		if err := unix.Listen(first, 16); err != nil {
+			return fmt.Errorf("listen: %w", err)
+		}
+		client, err := bareSocket(c, 0)
+		if err != nil {
+			return err
+		}
+		open = append(open, client)
+		if err := unix.Connect(client, bareAddr(c, matrix.Specific, port)); err != nil {
+			return fmt.Errorf("connect: %w", err)
+		}
+		server, _, err := unix.Accept4(first, unix.SOCK_CLOEXEC)
+		if err != nil {
+			return fmt.Errorf("accept: %w", err)
+		}
+		open = append(open, server)
+		var serverAddr, clientAddr netip.AddrPort
+		if prove != nil {
+			if serverAddr, err = sockPort(server); err != nil {
+				return err
+			}
+			if clientAddr, err = sockPort(client); err != nil {
+				return err
+			}
+		}
+		unix.Close(first)
+		open = open[1:]
+		if c.State == matrix.Established {
+			if prove != nil {
+				if st, found, err := prove(serverAddr, clientAddr); err != nil || !found || st != tcpEstablished {
+					return fmt.Errorf("not established: state %v found %v err %v", st, found, err)
+				}
+			}
+			break
+		}
+		// The accepted side closes first and keeps the TIME_WAIT entry.
+		unix.Close(server)
+		unix.Close(client)
+		open = open[:0]
+		if prove != nil {
+			if err := waitTimeWait(prove, serverAddr, clientAddr); err != nil {
+				return err
+			}
+		}
+	case matrix.Closed:
+		unix.Close(first)
+		open = open[1:]
+	}
+	second, err := bareSocket(c, secondOpt)
+	if err != nil {
+		return err
+	}
+	open = append(open, second)
+	if unix.Bind(second, bareAddr(c, c.SecondAddr, port)) == nil {
+		unix.Listen(second, 16) // its outcome is the cell's answer, not an error here
+	}
+	return nil
+}
+
+// waitTimeWait reads the table until the connection is in TIME_WAIT: the
+// close handshake on loopback finishes within microseconds, but not always
+// before the first read.
+func waitTimeWait(prove tcpLookup, server, client netip.AddrPort) error {
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		st, found, err := prove(server, client)
+		if err != nil {
+			return err
+		}
+		if found && st == tcpTimeWait {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%v<->%v: state %v found %v, want TIME_WAIT", server, client, st, found)
+		}
+		runtime.Gosched()
+	}
+}
