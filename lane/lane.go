@@ -25,6 +25,8 @@ type Config struct {
 	// Log receives progress lines for slow steps (building a Wine prefix,
 	// booting a kernel); nil discards them.
 	Log io.Writer
+	// Verbose adds a counter of cells done to Log.
+	Verbose bool
 }
 
 // Names lists the lanes.
@@ -47,6 +49,9 @@ func Run(cfg Config) (*matrix.Observation, error) {
 // innerArgs is the command line the lane's binary runs.
 func innerArgs(cfg Config) []string {
 	args := []string{"run", "-json"}
+	if cfg.Verbose {
+		args = append(args, "-v")
+	}
 	if cfg.Only != "" {
 		args = append(args, "-only", cfg.Only)
 	}

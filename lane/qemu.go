@@ -69,7 +69,9 @@ func runQEMU(cfg Config) (*matrix.Observation, error) {
 	if err := writeInitramfs(initrd, init, modulesFor(cfg.Kernel, release)); err != nil {
 		return nil, err
 	}
-	console, err := boot(qemu, cfg.Kernel, initrd, innerArgs(cfg), cfg.Log)
+	prog := newProgress(cfg)
+	console, err := boot(qemu, cfg.Kernel, initrd, innerArgs(cfg), cfg.Log, prog)
+	prog.done()
 	if err != nil {
 		return nil, err
 	}
@@ -158,21 +160,21 @@ const kvmGrace = 5 * time.Second
 // boot runs QEMU until the guest powers off and returns the console text.
 // It uses KVM when /dev/kvm opens and the guest speaks within kvmGrace,
 // TCG otherwise.
-func boot(qemu, kernel, initrd string, args []string, log io.Writer) (string, error) {
+func boot(qemu, kernel, initrd string, args []string, log io.Writer, prog *progress) (string, error) {
 	if f, err := os.OpenFile("/dev/kvm", os.O_RDWR, 0); err == nil {
 		f.Close()
-		text, err := bootWith("kvm", qemu, kernel, initrd, args, kvmGrace)
+		text, err := bootWith("kvm", qemu, kernel, initrd, args, kvmGrace, prog)
 		if !errors.Is(err, errSilent) {
 			return text, err
 		}
 		fmt.Fprintf(log, "bindmatrix: KVM did not start the guest (%v); using TCG\n", err)
 	}
-	return bootWith("tcg", qemu, kernel, initrd, args, 0)
+	return bootWith("tcg", qemu, kernel, initrd, args, 0, prog)
 }
 
 var errSilent = errors.New("the guest printed nothing")
 
-func bootWith(accel, qemu, kernel, initrd string, args []string, grace time.Duration) (string, error) {
+func bootWith(accel, qemu, kernel, initrd string, args []string, grace time.Duration, prog *progress) (string, error) {
 	cmdline := "console=ttyS0 panic=-1 " + guestEnv + "=1 -- " + strings.Join(args, " ")
 	ctx, cancel := context.WithTimeout(context.Background(), qemuTimeout)
 	defer cancel()
@@ -182,7 +184,7 @@ func bootWith(accel, qemu, kernel, initrd string, args []string, grace time.Dura
 		"-serial", "stdio", "-monitor", "none",
 		"-kernel", kernel, "-initrd", initrd, "-append", cmdline)
 	cmd.WaitDelay = 5 * time.Second
-	console := &consoleBuffer{spoke: make(chan struct{})}
+	console := &consoleBuffer{spoke: make(chan struct{}), progress: prog}
 	var stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = console, &stderr
 	if err := cmd.Start(); err != nil {
@@ -219,10 +221,11 @@ func bootWith(accel, qemu, kernel, initrd string, args []string, grace time.Dura
 
 // consoleBuffer collects the serial console and says when it first spoke.
 type consoleBuffer struct {
-	mu    sync.Mutex
-	buf   bytes.Buffer
-	spoke chan struct{}
-	once  sync.Once
+	mu       sync.Mutex
+	buf      bytes.Buffer
+	spoke    chan struct{}
+	once     sync.Once
+	progress *progress
 }
 
 func (c *consoleBuffer) Write(p []byte) (int, error) {
@@ -231,6 +234,7 @@ func (c *consoleBuffer) Write(p []byte) (int, error) {
 	if len(p) > 0 {
 		c.once.Do(func() { close(c.spoke) })
 	}
+	c.progress.see(p)
 	return c.buf.Write(p)
 }
 

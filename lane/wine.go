@@ -101,7 +101,7 @@ func runWine(cfg Config) (*matrix.Observation, error) {
 	defer unlock()
 	defer stopWineserver(tools, prefix)
 
-	stdout, stderr, err := runInWine(tools, prefix, tmp, append([]string{exe}, innerArgs(cfg)...))
+	stdout, stderr, err := runInWine(tools, prefix, tmp, append([]string{exe}, innerArgs(cfg)...), newProgress(cfg))
 	if err != nil {
 		return nil, withStderr(fmt.Errorf("bindmatrix.exe under Wine: %v", err), stderr)
 	}
@@ -128,7 +128,7 @@ func withStderr(err error, stderr string) error {
 // output goes to files, not pipes: the wineserver that wine64 starts
 // inherits them and would keep a pipe open, and Wait with it, long after
 // the program has exited.
-func runInWine(tools wineTools, prefix, tmp string, args []string) (stdout []byte, stderr string, err error) {
+func runInWine(tools wineTools, prefix, tmp string, args []string, prog *progress) (stdout []byte, stderr string, err error) {
 	outFile, err := os.Create(filepath.Join(tmp, "stdout"))
 	if err != nil {
 		return nil, "", err
@@ -143,7 +143,11 @@ func runInWine(tools wineTools, prefix, tmp string, args []string) (stdout []byt
 	defer cancel()
 	cmd := wineCommand(ctx, tools, prefix, tools.wine64, args...)
 	cmd.Stdout, cmd.Stderr = outFile, errFile
+	stop := make(chan struct{})
+	go prog.tail(errFile.Name(), stop)
 	runErr := cmd.Run()
+	close(stop)
+	prog.done()
 	stdout, _ = os.ReadFile(outFile.Name())
 	errText, _ := os.ReadFile(errFile.Name())
 	switch {

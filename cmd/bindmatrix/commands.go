@@ -65,7 +65,7 @@ func (s *source) observation(stderr io.Writer) (*matrix.Observation, error) {
 		if s.observed != "" {
 			return nil, usageErrorf("-under and -observed exclude each other")
 		}
-		return lane.Run(lane.Config{Under: s.under, Kernel: s.kernel, Only: s.only, Parallel: s.parallel, Log: stderr})
+		return lane.Run(lane.Config{Under: s.under, Kernel: s.kernel, Only: s.only, Parallel: s.parallel, Log: stderr, Verbose: s.verbose})
 	}
 	if s.kernel != "" {
 		return nil, usageErrorf("-kernel needs -under qemu")

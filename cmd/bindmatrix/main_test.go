@@ -255,3 +255,14 @@ func TestUsage(t *testing.T) {
 	bindmatrix(t, t.TempDir(), "run", "-nosuchflag").want(t, exitBadInput, "", "flag provided but not defined")
 	bindmatrix(t, t.TempDir(), "run", "-under", "vmware").want(t, exitBadInput, "", `unknown lane "vmware"`)
 }
+
+// TestIncompleteRunExits3: cells whose state cannot be proven make the run
+// incomplete, which is not the same as a difference.
+func TestIncompleteRunExits3(t *testing.T) {
+	t.Setenv("BINDMATRIX_WITNESS", "none") // no way to read the TCP table
+	r := bindmatrix(t, t.TempDir(), "-only", "proto=tcp,family=ipv4,process=same")
+	r.want(t, exitIncomplete, "VERDICT: INCOMPLETE", "")
+	r.want(t, exitIncomplete, "tcp/ipv4/time_wait/specific-specific/none-none: cannot prove time_wait", "")
+	bindmatrix(t, t.TempDir(), "accept", "-expected", t.TempDir(), "-only", "state=time_wait").
+		want(t, exitIncomplete, "", "unreached cells have no expectation yet")
+}

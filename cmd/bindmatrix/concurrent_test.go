@@ -1,0 +1,192 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/bindmatrix/bindmatrix/matrix"
+)
+
+// TestTwoChecksAtOnce starts two `bindmatrix check` processes at the same
+// moment on this machine: each must get the right answer for every cell,
+// although the other one is binding ports beside it all the time.
+func TestTwoChecksAtOnce(t *testing.T) {
+	const processes = 2
+	cmds := make([]*exec.Cmd, processes)
+	outs := make([][2]bytes.Buffer, processes)
+	for i := range cmds {
+		cmds[i] = exec.Command(binary, "check")
+		cmds[i].Dir = t.TempDir()
+		cmds[i].Stdout, cmds[i].Stderr = &outs[i][0], &outs[i][1]
+	}
+	// Start both before waiting for either, so that they overlap from
+	// their first cell.
+	for i, cmd := range cmds {
+		if err := cmd.Start(); err != nil {
+			t.Fatalf("starting check %d: %v", i+1, err)
+		}
+	}
+	for i, cmd := range cmds {
+		err := cmd.Wait()
+		var exit *exec.ExitError
+		if err != nil && !errors.As(err, &exit) {
+			t.Fatalf("check %d: %v", i+1, err)
+		}
+		r := result{cmd.ProcessState.ExitCode(), outs[i][0].String(), outs[i][1].String()}
+		if r.code != exitAgree {
+			t.Errorf("check %d of %d started together: exit code %d, want %d\n%s\nstderr:\n%s",
+				i+1, processes, r.code, exitAgree, notAgreeing(r.stdout), r.stderr)
+		}
+	}
+}
+
+// notAgreeing keeps the lines of a text comparison that explain a verdict
+// other than agree: the differences, the unreached cells and the verdict.
+func notAgreeing(stdout string) string {
+	var keep []string
+	for _, l := range strings.Split(stdout, "\n") {
+		if strings.HasPrefix(l, "DIFF ") || strings.Contains(l, "unreached") || strings.HasPrefix(l, "  ") || strings.HasPrefix(l, "VERDICT") {
+			keep = append(keep, l)
+		}
+	}
+	return strings.Join(keep, "\n")
+}
+
+// TestPortExhaustionIsIncompleteNotWrong runs the binary in a network
+// namespace of its own with almost no ephemeral ports. Cells that cannot get
+// the ports they need must come out unreached with the reason, the run must
+// go on, and check must call the result incomplete (exit 3), never a
+// difference (1) or bad input (2).
+func TestPortExhaustionIsIncompleteNotWrong(t *testing.T) {
+	inNetns := isolatedNetwork(t)
+	for _, tc := range []struct {
+		name     string
+		ports    string // net.ipv4.ip_local_port_range in the namespace
+		reserved string // net.ipv4.ip_local_reserved_ports: taken out of the range
+		only     string
+		// allUnreached: every cell that makes a socket must be unreached;
+		// someUnreached: at least one must be.
+		allUnreached, someUnreached bool
+	}{
+		// Two ports for the whole run: whatever runs out is unreached.
+		{name: "two ephemeral ports", ports: "40000 40001", only: "state=bound,family=ipv4"},
+		// No port bind(0) or connect() may hand out at all.
+		{name: "no ephemeral port", ports: "40000 40001", reserved: "40000-40001",
+			only: "state=bound,family=ipv4", allUnreached: true, someUnreached: true},
+		// Two SO_REUSEPORT listeners share a port; the delivery check needs
+		// a client port per connection it sends and cannot have them.
+		{name: "too few ports to check delivery", ports: "40000 40001",
+			only: "proto=tcp,family=ipv4,state=listening,first=SO_REUSEPORT,second=SO_REUSEPORT", someUnreached: true},
+	} {
+		t.Run(strings.ReplaceAll(tc.name, " ", "_"), func(t *testing.T) {
+			only := tc.only
+			if strings.Contains(strings.Join(matrix.FieldNames(), ","), "process") {
+				only += ",process=same"
+			}
+			script := `ip link set lo up &&
+				echo "$1" > /proc/sys/net/ipv4/ip_local_port_range &&
+				echo "$2" > /proc/sys/net/ipv4/ip_local_reserved_ports &&
+				exec "$3" run -json -only "$4"`
+			cmd := exec.Command(inNetns[0], append(inNetns[1:], "sh", "-c", script, "sh", tc.ports, tc.reserved, binary, only)...)
+			var stdout, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			err := cmd.Run()
+			var exit *exec.ExitError
+			if err != nil && !errors.As(err, &exit) {
+				t.Fatalf("%v: %v", cmd.Args, err)
+			}
+			if code := cmd.ProcessState.ExitCode(); code != exitAgree {
+				t.Fatalf("run in a namespace with ports %q (reserved %q): exit code %d, want %d (a run with unreached cells still succeeds)\nstderr:\n%s",
+					tc.ports, tc.reserved, code, exitAgree, stderr.String())
+			}
+			file := filepath.Join(t.TempDir(), "exhausted.json")
+			if err := os.WriteFile(file, stdout.Bytes(), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			obs, err := matrix.DecodeObservation(file, stdout.Bytes())
+			if err != nil {
+				t.Fatalf("the run's output does not decode: %v", err)
+			}
+			unreached := 0
+			for _, r := range obs.Cells {
+				switch {
+				case r.Outcome == matrix.Unreached && r.Note == "":
+					t.Errorf("%s: unreached without a reason", r.Cell)
+				case r.Outcome == matrix.Unreached:
+					unreached++
+				case tc.allUnreached && r.Outcome != matrix.Unsupported:
+					t.Errorf("%s: %s with no ephemeral port to be had (witness %q, note %q), want unreached",
+						r.Cell, r.Outcome, r.Witness, r.Note)
+				}
+			}
+			if tc.someUnreached && unreached == 0 {
+				t.Errorf("no cell unreached, although ports ran out")
+			}
+			t.Logf("%d of %d cells unreached", unreached, len(obs.Cells))
+
+			want := exitAgree
+			if unreached > 0 {
+				want = exitIncomplete
+			}
+			c := bindmatrix(t, t.TempDir(), "check", "-observed", file)
+			if c.code != want {
+				t.Errorf("check -observed on a run that ran out of ports (%d cells unreached): exit code %d, want %d\n%s\nstderr:\n%s",
+					unreached, c.code, want, notAgreeing(c.stdout), c.stderr)
+			}
+		})
+	}
+}
+
+// isolatedNetwork returns the command prefix that runs a program in a new
+// network namespace, where this test may change the port range without
+// touching the machine's: `unshare --net` as root, or inside a new user
+// namespace otherwise. Where neither works the test is skipped, saying
+// why; in CI (CI=true), where .ci/run runs as root, that is a failure.
+func isolatedNetwork(t *testing.T) []string {
+	t.Helper()
+	if runtime.GOOS != "linux" {
+		t.Skip("network namespaces are Linux's")
+	}
+	var missing []string
+	for _, tool := range []string{"unshare", "ip", "sh"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			missing = append(missing, tool)
+		}
+	}
+	if len(missing) > 0 {
+		needed(t, fmt.Sprintf("%s (util-linux, iproute2)", strings.Join(missing, ", ")), "apt-get install util-linux iproute2")
+		return nil
+	}
+	var tried []string
+	for _, prefix := range [][]string{{"unshare", "--net"}, {"unshare", "--user", "--map-root-user", "--net"}} {
+		if prefix[1] == "--net" && os.Geteuid() != 0 {
+			continue
+		}
+		out, err := exec.Command(prefix[0], append(prefix[1:], "sh", "-c",
+			"ip link set lo up && echo '40000 40001' > /proc/sys/net/ipv4/ip_local_port_range")...).CombinedOutput()
+		if err == nil {
+			return prefix
+		}
+		tried = append(tried, fmt.Sprintf("%s: %v %s", strings.Join(prefix, " "), err, bytes.TrimSpace(out)))
+	}
+	needed(t, "a network namespace of the test's own (root, or unprivileged user namespaces) ["+strings.Join(tried, "; ")+"]",
+		"run the tests as root")
+	return nil
+}
+
+// needed skips a test whose prerequisite is missing, or fails it in CI,
+// where a skipped test would go unnoticed.
+func needed(t *testing.T, what, how string) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("%s is missing in CI: %s", what, how)
+	}
+	t.Skipf("skipped: %s is missing; %s", what, how)
+}
