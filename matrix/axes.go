@@ -182,9 +182,21 @@ const (
 	ReuseAddr
 	ExclusiveAddrUse // Windows only
 	ReusePort        // Linux, BSD, macOS
+	ReusePortLB      // FreeBSD 12+: a load-balancing group of listeners
 )
 
-var optionNames = []string{"none", "SO_REUSEADDR", "SO_EXCLUSIVEADDRUSE", "SO_REUSEPORT"}
+var optionNames = []string{"none", "SO_REUSEADDR", "SO_EXCLUSIVEADDRUSE", "SO_REUSEPORT", "SO_REUSEPORT_LB"}
+
+// platformOptions are options that exist on one platform only: they join
+// the matrix there and nowhere else, so that no other platform's run fills
+// up with cells it can only call unsupported.
+var platformOptions = map[string][]Option{"freebsd": {ReusePortLB}}
+
+// OptionsOn lists the options of the matrix on a platform: the four every
+// platform's matrix has, and the platform's own.
+func OptionsOn(platform string) []Option {
+	return append([]Option{None, ReuseAddr, ExclusiveAddrUse, ReusePort}, platformOptions[platform]...)
+}
 
 func (o Option) String() string               { return nameOf(optionNames, o) }
 func (o Option) MarshalText() ([]byte, error) { return []byte(o.String()), nil }

@@ -110,8 +110,13 @@ func (c Cell) Compare(d Cell) int {
 	return 0
 }
 
-// Universe is every cell the harness knows, in canonical order.
-func Universe() []Cell {
+// Universe is every cell the harness knows on a platform that has only the
+// common options, in canonical order.
+func Universe() []Cell { return UniverseOn("") }
+
+// UniverseOn is every cell the harness knows on platform, in canonical order.
+func UniverseOn(platform string) []Cell {
+	options := OptionsOn(platform)
 	var cells []Cell
 	for _, proto := range Protos() {
 		for _, proc := range Processes() {
@@ -124,8 +129,8 @@ func Universe() []Cell {
 					for _, st := range StatesOf(proto) {
 						for _, fa := range Addrs() {
 							for _, sa := range Addrs() {
-								for _, fo := range Options() {
-									for _, so := range Options() {
+								for _, fo := range options {
+									for _, so := range options {
 										cells = append(cells, Cell{Proto: proto, Process: proc, Family: fam,
 											FirstFamily: pair[0], SecondFamily: pair[1], FirstAddr: fa, SecondAddr: sa,
 											State: st, First: fo, Second: so})
@@ -155,10 +160,17 @@ func (c Cell) IsDefault() bool {
 	return false
 }
 
-// AllCells is the default matrix: what a run covers and what an expected
-// table must hold.
-func AllCells() []Cell {
-	return slices.DeleteFunc(Universe(), func(c Cell) bool { return !c.IsDefault() })
+// AllCells is the default matrix of a platform with only the common
+// options: what a run covers and what an expected table must hold.
+func AllCells() []Cell { return AllCellsOn("") }
+
+// AllCellsOn is the default matrix on platform. Cells with an option of the
+// platform's own are limited to same-process, same-family ones.
+func AllCellsOn(platform string) []Cell {
+	return slices.DeleteFunc(UniverseOn(platform), func(c Cell) bool {
+		own := !slices.Contains(OptionsOn(""), c.First) || !slices.Contains(OptionsOn(""), c.Second)
+		return !c.IsDefault() || own && (c.Process != SameProcess || c.Family == Dual)
+	})
 }
 
 // SortCells puts cells in canonical order.
@@ -255,13 +267,16 @@ func (f Filter) match(r Result, results bool) bool {
 	return true
 }
 
-// Cells selects what to run: from the default matrix, or from every cell
-// when the filter names a process (so "-only process=other" runs another
-// process's whole matrix, not just the default subset).
-func (f Filter) Cells() []Cell {
-	pool := AllCells()
+// Cells selects what to run on a platform with only the common options.
+func (f Filter) Cells() []Cell { return f.CellsOn("") }
+
+// CellsOn selects what to run on platform: from its default matrix, or from
+// every cell when the filter names a process (so "-only process=other" runs
+// another process's whole matrix, not just the default subset).
+func (f Filter) CellsOn(platform string) []Cell {
+	pool := AllCellsOn(platform)
 	if _, named := f["process"]; named {
-		pool = Universe()
+		pool = UniverseOn(platform)
 	}
 	return f.Select(pool)
 }

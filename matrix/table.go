@@ -78,7 +78,7 @@ func LoadTable(fsys fs.FS, dir, platform string) (*Table, error) {
 	if err != nil {
 		return nil, err
 	}
-	return t, t.Complete(AllCells())
+	return t, t.Complete(AllCellsOn(platform))
 }
 
 // ReadTable is LoadTable without the rule that every cell be present: what

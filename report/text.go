@@ -173,9 +173,10 @@ func diffGrids(c *matrix.Comparison) []grid {
 		groups[groupOf(d.Cell)] = true
 	}
 	var cells []matrix.Cell
+	options := matrix.OptionsOn(c.Platform.Name)
 	for _, g := range groupsInOrder(groups) {
-		for _, f := range matrix.Options() {
-			for _, s := range matrix.Options() {
+		for _, f := range options {
+			for _, s := range options {
 				cells = append(cells, g.cell(f, s))
 			}
 		}

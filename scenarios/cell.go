@@ -72,7 +72,11 @@ func runCellOnce(c matrix.Cell, w *witness, book *portBook) (matrix.Result, uint
 	defer second.close()
 	r.Outcome, r.Native = second.outcome()
 	if r.Outcome == matrix.OK && deliveryApplies(c) {
-		r.Delivery, r.Note = deliver(c, first, second)
+		var complete bool
+		r.Delivery, r.Note, complete = deliver(c, first, second)
+		if !complete {
+			r.Outcome, r.Delivery = matrix.Unreached, ""
+		}
 	}
 	return r, first.port
 }

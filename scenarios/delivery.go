@@ -40,8 +40,11 @@ func deliveryTarget(c matrix.Cell, port uint16) (family, netip.AddrPort) {
 }
 
 // deliver sends deliveryCount connections (TCP) or datagrams (UDP) to the
-// port and counts what each socket received. The note gives the counts.
-func deliver(c matrix.Cell, first *firstSocket, second secondSocket) (matrix.Delivery, string) {
+// port and counts what each socket received. The note gives the counts. A
+// check that could not send or count everything has no verdict: complete
+// is false and the cell is unreached, since "none" or "first" from a partial
+// count would be a guess.
+func deliver(c matrix.Cell, first *firstSocket, second secondSocket) (d matrix.Delivery, note string, complete bool) {
 	fam, target := deliveryTarget(c, first.port)
 	var clients []socket
 	defer func() {
@@ -76,21 +79,24 @@ func deliver(c matrix.Cell, first *firstSocket, second secondSocket) (matrix.Del
 		n2, err2 := second.drain()
 		toFirst, toSecond = toFirst+n1, toSecond+n2
 		if err := errors.Join(err1, err2); err != nil {
-			return "", fmt.Sprintf("delivery check failed: %v", err)
+			return "", fmt.Sprintf("delivery check failed: %v", err), false
 		}
 		if toFirst+toSecond >= sent || time.Now().After(deadline) {
 			break
 		}
 		time.Sleep(50 * time.Microsecond)
 	}
-	note := fmt.Sprintf("delivery to %s: %d of %d sent reached the first socket, %d the second", target, toFirst, sent, toSecond)
+	note = fmt.Sprintf("delivery to %s: %d of %d sent reached the first socket, %d the second", target, toFirst, sent, toSecond)
+	complete = true
 	if sendErr != nil {
 		note += fmt.Sprintf("; %d could not be sent: %v", deliveryCount-sent, sendErr)
+		complete = false
 	}
 	if lost := sent - toFirst - toSecond; lost > 0 {
 		note += fmt.Sprintf("; %d not received within %v", lost, deliveryPatience)
+		complete = false
 	}
-	return deliveryVerdict(toFirst, toSecond), note
+	return deliveryVerdict(toFirst, toSecond), note, complete
 }
 
 func deliveryVerdict(toFirst, toSecond int) matrix.Delivery {

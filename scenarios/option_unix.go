@@ -10,7 +10,7 @@ import (
 
 // sockoptOf maps a matrix option to its socket option. SO_EXCLUSIVEADDRUSE is
 // Winsock's and has no counterpart here; SO_REUSEPORT exists on Linux (since
-// 3.9), macOS and the BSDs. The numbers come from x/sys: they differ between
+// 3.9), macOS and the BSDs; SO_REUSEPORT_LB on FreeBSD 12 and later. The numbers come from x/sys: they differ between
 // OSes and architectures.
 func sockoptOf(o matrix.Option) (level, name int, exists bool) {
 	switch o {
@@ -20,6 +20,9 @@ func sockoptOf(o matrix.Option) (level, name int, exists bool) {
 		return unix.SOL_SOCKET, unix.SO_REUSEADDR, true
 	case matrix.ReusePort:
 		return unix.SOL_SOCKET, unix.SO_REUSEPORT, true
+	case matrix.ReusePortLB:
+		name, exists := reusePortLB()
+		return unix.SOL_SOCKET, name, exists
 	}
 	return 0, 0, false
 }

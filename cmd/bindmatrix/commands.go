@@ -70,7 +70,7 @@ func (s *source) observation(stderr io.Writer) (*matrix.Observation, error) {
 	if s.kernel != "" {
 		return nil, usageErrorf("-kernel needs -under qemu")
 	}
-	cells := filter.Cells()
+	cells := filter.CellsOn(scenarios.ThisPlatform().Name)
 	if len(cells) == 0 {
 		return nil, usageErrorf("-only %q selects no cells", s.only)
 	}
