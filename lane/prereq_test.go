@@ -3,6 +3,8 @@ package lane
 import (
 	"os"
 	"testing"
+
+	"github.com/bindmatrix/bindmatrix/internal/sourcetest"
 )
 
 // need skips a test whose prerequisite is missing, saying what is missing
@@ -10,6 +12,7 @@ import (
 // prerequisite is a failure, so nothing is skipped there unnoticed.
 func need(t *testing.T, ok bool, what, how string) {
 	t.Helper()
+	sourcetest.Track("..") // the lanes build bindmatrix from these
 	if ok {
 		return
 	}

@@ -11,36 +11,33 @@ import (
 	"github.com/bindmatrix/bindmatrix/matrix"
 )
 
-// closedTries bounds how often a closed cell is asked again when its port
-// was taken by someone else between the first socket's close and the second
-// bind: nothing holds a closed port, so another process may grab it.
+// closedTries is how many ports a closed cell's failure must repeat on.
+// Nothing holds a closed port, so another program's bind or connect may
+// take it between the first socket's close and the second bind; such an
+// interloper can only add a conflict, never remove one, so a failure is
+// confirmed on fresh ports and an ok needs no confirmation.
 const closedTries = 3
 
 // runCell asks one cell's question and records the answer with its evidence.
 func runCell(c matrix.Cell, w *witness, book *portBook) matrix.Result {
-	var retries []string
-	for try := 1; ; try++ {
-		r, port := runCellOnce(c, w, book)
-		// A closed cell whose second bind failed while the port is held,
-		// by a socket this cell no longer has, measured an interloper.
-		interloper := c.State == matrix.Closed && r.Outcome.Call() != "" && port != 0 && portHeld(c.Proto, port)
-		if !interloper || try == closedTries {
-			if interloper {
-				r.Outcome, r.Native = matrix.Unreached, 0
-				r.Note = fmt.Sprintf("the port was taken by another socket after the first one closed, %d times", try)
-			} else if len(retries) > 0 {
-				r.Note = strings.TrimPrefix(r.Note+"; retried: "+strings.Join(retries, ", "), "; ")
-			}
-			return r
-		}
-		retries = append(retries, fmt.Sprintf("port %d was taken by another socket after the first one closed", port))
+	r, port := runCellOnce(c, w, book)
+	if c.State != matrix.Closed || r.Outcome.Call() == "" {
+		return r
 	}
-}
-
-// portHeld says whether some socket holds port now.
-func portHeld(proto matrix.Proto, port uint16) bool {
-	_, err := probeFreePort(proto, port)
-	return err != nil
+	confirmed := 1
+	for try := 2; try <= closedTries; try++ {
+		again, againPort := runCellOnce(c, w, book)
+		switch again.Outcome {
+		case matrix.OK:
+			again.Note = strings.TrimPrefix(again.Note+fmt.Sprintf("; %s on port %d was another socket taking the freed port: ok on port %d",
+				r.Outcome, port, againPort), "; ")
+			return again
+		case r.Outcome:
+			confirmed++
+		}
+	}
+	r.Note = strings.TrimPrefix(r.Note+fmt.Sprintf("; %s on %d of %d fresh ports", r.Outcome, confirmed, closedTries), "; ")
+	return r
 }
 
 // runCellOnce runs a cell on a fresh port and returns the port it used.
