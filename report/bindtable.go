@@ -317,18 +317,7 @@ func (p *printer) platformGrids(c Column) {
 				title = strings.Replace(title, " ipv4 ", " ipv4 and ipv6 ", 1)
 			}
 		}
-		p.f("\n%s:\n\n| first \\ second |", title)
-		for _, o := range g.second {
-			p.f(" %s |", o)
-		}
-		p.f("\n|---|%s\n", strings.Repeat("---|", len(g.second)))
-		for _, first := range g.firsts {
-			p.f("| **%s** |", first)
-			for _, second := range g.second {
-				p.f(" %s |", mdEscape(g.at(first, second)))
-			}
-			p.f("\n")
-		}
+		p.mdTable(title+":", g)
 	}
 }
 

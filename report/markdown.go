@@ -48,8 +48,11 @@ func (markdown) Comparison(w io.Writer, c *matrix.Comparison) error {
 	return p.err
 }
 
-func (p *printer) mdGrid(g grid) {
-	p.f("\n#### %s\n\n| first \\ second |", g.group.title())
+func (p *printer) mdGrid(g grid) { p.mdTable("#### "+g.group.title(), g) }
+
+// mdTable writes a grid as a Markdown table under heading.
+func (p *printer) mdTable(heading string, g grid) {
+	p.f("\n%s\n\n| first \\ second |", heading)
 	for _, s := range g.second {
 		p.f(" %s |", s)
 	}
