@@ -37,10 +37,13 @@ type Table struct {
 	Entries    map[Cell]Entry
 
 	// What Accept needs to write the file back with its comments.
-	header   []string // lines before the first cell, directives excluded
-	trailer  []string // comment and blank lines after the last cell
-	provLine int      // index in header where the platform and provenance lines go
+	header  []string // lines before the first cell; directives as directiveSlot
+	trailer []string // comment and blank lines after the last cell
 }
+
+// directiveSlot stands in the header for a directive line, so that Format
+// writes the directives back where they were among the comments.
+const directiveSlot = "\x00directive"
 
 // Provenance says where a table's outcomes come from.
 type Provenance struct {
@@ -105,7 +108,7 @@ func ReadTable(fsys fs.FS, dir, platform string) (*Table, error) {
 
 // ParseTable parses a table. Every defect is an *InputError naming file:line.
 func ParseTable(file string, data []byte) (*Table, error) {
-	t := &Table{File: file, Entries: map[Cell]Entry{}, provLine: -1}
+	t := &Table{File: file, Entries: map[Cell]Entry{}}
 	var lines []string
 	if text := strings.TrimSuffix(string(data), "\n"); len(data) > 0 {
 		lines = strings.Split(text, "\n")
@@ -128,6 +131,7 @@ func ParseTable(file string, data []byte) (*Table, error) {
 				return nil, inputErrorf(file, n, 1, "%s must come before the first cell", words[0])
 			}
 			t.header = append(t.header, pending...)
+			t.header = append(t.header, directiveSlot)
 			pending = nil
 			if err := t.directive(file, n, words, raw); err != nil {
 				return nil, err
@@ -186,9 +190,6 @@ func hasReason(comments []string) bool {
 func (t *Table) directive(file string, n int, words []string, raw string) error {
 	switch words[0] {
 	case "platform":
-		if t.provLine < 0 {
-			t.provLine = len(t.header)
-		}
 		if len(words) != 2 {
 			return inputErrorf(file, n, 1, "want 'platform NAME'")
 		}
@@ -392,31 +393,49 @@ func NewTable(file, platform string) *Table {
 			"# Expected outcomes of the second bind() on " + platform + ", one cell per line.",
 			"# Outcome vocabulary and columns: see the README. Regenerate observed cells with",
 			"# 'bindmatrix accept' and review the diff before committing.",
+			directiveSlot,
 		},
-		provLine: 3,
 	}
 }
 
 // Format writes the table back as text, in canonical cell order.
 func (t *Table) Format() []byte {
 	var b bytes.Buffer
-	provAt := t.provLine
-	if provAt < 0 || provAt > len(t.header) {
-		provAt = len(t.header)
+	// The directives in order: platform, provenance, scope. Each goes to
+	// the next slot; what has no slot left (accept added a provenance) goes
+	// with the last one, and a header without slots gets them at its end.
+	var directives []string
+	directives = append(directives, "platform "+t.Platform)
+	for _, p := range t.Provenance {
+		directives = append(directives, "provenance "+p.String())
 	}
-	for i := 0; i <= len(t.header); i++ {
-		if i == provAt {
-			fmt.Fprintf(&b, "platform %s\n", t.Platform)
-			for _, p := range t.Provenance {
-				fmt.Fprintf(&b, "provenance %s\n", p)
-			}
-			if t.Scope != nil {
-				fmt.Fprintf(&b, "scope %s\n", t.Scope)
-			}
+	if t.Scope != nil {
+		directives = append(directives, "scope "+t.Scope.String())
+	}
+	slots := 0
+	for _, l := range t.header {
+		if l == directiveSlot {
+			slots++
 		}
-		if i < len(t.header) {
-			b.WriteString(t.header[i] + "\n")
+	}
+	header := t.header
+	if slots == 0 {
+		header, slots = append(slices.Clip(header), directiveSlot), 1
+	}
+	for _, l := range header {
+		if l != directiveSlot {
+			b.WriteString(l + "\n")
+			continue
 		}
+		slots--
+		n := 1
+		if slots == 0 {
+			n = len(directives)
+		}
+		for _, d := range directives[:min(n, len(directives))] {
+			b.WriteString(d + "\n")
+		}
+		directives = directives[min(n, len(directives)):]
 	}
 	for i, c := range t.Cells() {
 		e := t.Entries[c]

@@ -11,33 +11,35 @@ import (
 	"github.com/bindmatrix/bindmatrix/matrix"
 )
 
-// closedTries is how many ports a closed cell's failure must repeat on.
-// Nothing holds a closed port, so another program's bind or connect may
-// take it between the first socket's close and the second bind; such an
-// interloper can only add a conflict, never remove one, so a failure is
-// confirmed on fresh ports and an ok needs no confirmation.
-const closedTries = 3
+// cellTries is how many fresh ports a cell gets before an answer that may
+// come from another program's socket stands. Nothing holds a closed port, so
+// another program's bind or connect may take it between the first socket's
+// close and the second bind; any cell's setup may lose its port to one.
+// Such an interloper can only add a conflict, never remove one: a closed
+// cell's failure and any unreached cell are tried again, an ok needs no
+// confirmation, and a failure of any other state is the kernel's answer.
+const cellTries = 3
 
 // runCell asks one cell's question and records the answer with its evidence.
 func runCell(c matrix.Cell, w *witness, book *portBook) matrix.Result {
-	r, port := runCellOnce(c, w, book)
-	if c.State != matrix.Closed || r.Outcome.Call() == "" {
-		return r
+	first, port := runCellOnce(c, w, book)
+	retry := func(r matrix.Result) bool {
+		return r.Outcome == matrix.Unreached || c.State == matrix.Closed && r.Outcome.Call() != ""
 	}
-	confirmed := 1
-	for try := 2; try <= closedTries; try++ {
+	if !retry(first) {
+		return first
+	}
+	tries := []string{fmt.Sprintf("%s on port %d", first.Outcome, port)}
+	for len(tries) < cellTries {
 		again, againPort := runCellOnce(c, w, book)
-		switch again.Outcome {
-		case matrix.OK:
-			again.Note = strings.TrimPrefix(again.Note+fmt.Sprintf("; %s on port %d was another socket taking the freed port: ok on port %d",
-				r.Outcome, port, againPort), "; ")
+		if !retry(again) {
+			again.Note = strings.TrimPrefix(again.Note+"; after "+strings.Join(tries, ", "), "; ")
 			return again
-		case r.Outcome:
-			confirmed++
 		}
+		tries = append(tries, fmt.Sprintf("%s on port %d", again.Outcome, againPort))
 	}
-	r.Note = strings.TrimPrefix(r.Note+fmt.Sprintf("; %s on %d of %d fresh ports", r.Outcome, confirmed, closedTries), "; ")
-	return r
+	first.Note = strings.TrimPrefix(first.Note+"; the same on fresh ports: "+strings.Join(tries, ", "), "; ")
+	return first
 }
 
 // runCellOnce runs a cell on a fresh port and returns the port it used.

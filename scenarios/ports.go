@@ -3,6 +3,7 @@ package scenarios
 import (
 	"errors"
 	"fmt"
+	"io"
 	"sync"
 
 	"github.com/bindmatrix/bindmatrix/matrix"
@@ -22,14 +23,18 @@ import (
 // The probe cannot see TIME_WAIT entries where a plain bind ignores them
 // (Windows, and Wine on top of it), so the book also remembers the ports
 // this run's own time_wait cells left behind and never hands them out again.
+//
+// Other bindmatrix processes run cells too (CI runs test packages in
+// parallel; two users may run it at once). Where the OS offers a lock that
+// dies with its process, a port is also locked for them: see portLock.
 type portBook struct {
 	mu      sync.Mutex
-	inUse   map[uint16]bool
-	tainted map[uint16]bool // left in TIME_WAIT by an earlier cell
+	inUse   map[uint16]io.Closer // the port's lock, until release
+	tainted map[uint16]bool      // left in TIME_WAIT by an earlier cell
 }
 
 func newPortBook() *portBook {
-	return &portBook{inUse: map[uint16]bool{}, tainted: map[uint16]bool{}}
+	return &portBook{inUse: map[uint16]io.Closer{}, tainted: map[uint16]bool{}}
 }
 
 // errPortBusy says the port was taken between the probe and the first bind,
@@ -48,15 +53,23 @@ func (b *portBook) take(proto matrix.Proto) (uint16, error) {
 			continue
 		}
 		b.mu.Lock()
-		busy := b.inUse[port] || b.tainted[port]
+		_, busy := b.inUse[port]
+		busy = busy || b.tainted[port]
+		var lock io.Closer
 		if !busy {
-			b.inUse[port] = true
+			if lock, err = portLock(proto, port); err == nil {
+				b.inUse[port] = lock
+			}
 		}
 		b.mu.Unlock()
-		if !busy {
+		switch {
+		case busy:
+			last = fmt.Errorf("port %d is in use by another cell", port)
+		case err != nil:
+			last = err
+		default:
 			return port, nil
 		}
-		last = fmt.Errorf("port %d is in use by another cell", port)
 	}
 	return 0, fmt.Errorf("no clean port after %d tries: %v", portTries, last)
 }
@@ -64,6 +77,9 @@ func (b *portBook) take(proto matrix.Proto) (uint16, error) {
 // release gives a port back; taint says the cell left TIME_WAIT entries on it.
 func (b *portBook) release(port uint16, taint bool) {
 	b.mu.Lock()
+	if lock := b.inUse[port]; lock != nil {
+		lock.Close()
+	}
 	delete(b.inUse, port)
 	if taint {
 		b.tainted[port] = true
@@ -71,30 +87,35 @@ func (b *portBook) release(port uint16, taint bool) {
 	b.mu.Unlock()
 }
 
-// probeFreePort binds plain (option-less) sockets of proto on the IPv4 and
-// IPv6 wildcard addresses to port, or to a port the kernel chooses when port
-// is 0, and closes them again. Success means no socket of either family
-// holds the port. It returns the port.
+// probeFreePort binds plain (option-less) sockets of proto on the IPv4,
+// IPv6 and dual-stack wildcard addresses to port, or to a port the kernel
+// chooses when port is 0, and closes them again. Success means no socket of
+// either family holds the port. It returns the port.
 func probeFreePort(proto matrix.Proto, port uint16) (uint16, error) {
-	v4, err := openSocket(familyIPv4, proto)
+	// One after the other: the dual-stack probe would conflict with the
+	// other two. It is the one that sees a socket bound to a v4-mapped
+	// address.
+	for _, fam := range []family{familyIPv4, familyIPv6, familyDualStack} {
+		got, err := probeBind(fam, proto, port)
+		if err != nil {
+			return 0, err
+		}
+		port = got
+	}
+	return port, nil
+}
+
+// probeBind binds a plain socket to the wildcard address and port, closes
+// it, and returns the port it had.
+func probeBind(fam family, proto matrix.Proto, port uint16) (uint16, error) {
+	s, err := openSocket(fam, proto)
 	if err != nil {
 		return 0, err
 	}
-	defer v4.close()
-	if err := v4.bind(address(familyIPv4, matrix.Wildcard, port)); err != nil {
+	defer s.close()
+	if err := s.bind(address(fam, matrix.Wildcard, port)); err != nil {
 		return 0, err
 	}
-	got, err := v4.localAddr()
-	if err != nil {
-		return 0, err
-	}
-	v6, err := openSocket(familyIPv6, proto)
-	if err != nil {
-		return 0, err
-	}
-	defer v6.close()
-	if err := v6.bind(address(familyIPv6, matrix.Wildcard, got.Port())); err != nil {
-		return 0, err
-	}
-	return got.Port(), nil
+	got, err := s.localAddr()
+	return got.Port(), err
 }

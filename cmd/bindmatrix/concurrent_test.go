@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bindmatrix/bindmatrix/internal/testenv"
 	"github.com/bindmatrix/bindmatrix/matrix"
 )
 
@@ -187,12 +188,9 @@ func isolatedNetwork(t *testing.T) []string {
 	return nil
 }
 
-// needed skips a test whose prerequisite is missing, or fails it in CI,
-// where a skipped test would go unnoticed.
+// needed skips a test whose prerequisite is missing, or fails it where every
+// prerequisite is required (testenv.RequireAll).
 func needed(t *testing.T, what, how string) {
 	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s is missing in CI: %s", what, how)
-	}
-	t.Skipf("skipped: %s is missing; %s", what, how)
+	testenv.Need(t, false, what, how)
 }

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bindmatrix/bindmatrix/internal/sourcetest"
+	"github.com/bindmatrix/bindmatrix/internal/testenv"
 	"github.com/bindmatrix/bindmatrix/matrix"
 )
 
@@ -43,7 +43,7 @@ type result struct {
 
 func bindmatrix(t *testing.T, dir string, args ...string) result {
 	t.Helper()
-	sourcetest.Track(repoRoot(t)) // the binary was built from these
+	testenv.TrackSources(repoRoot(t)) // the binary was built from these
 	cmd := exec.Command(binary, args...)
 	cmd.Dir = dir
 	var stdout, stderr bytes.Buffer

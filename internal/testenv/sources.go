@@ -1,9 +1,8 @@
-// Package sourcetest lets tests that build bindmatrix with the go command
-// (the command-line tests, the Wine and QEMU lanes) tell go test which
-// source files their result depends on: go test caches a result until a file
-// the test process itself opened changes, and it cannot see what a child
-// `go build` reads.
-package sourcetest
+// Package testenv holds what the tests that build and run bindmatrix as a
+// program (the command-line tests, the Wine and QEMU lanes) need from their
+// surroundings: prerequisites that may be missing, and the source files
+// go test cannot see them read. It is not used outside tests.
+package testenv
 
 import (
 	"io/fs"
@@ -15,10 +14,13 @@ import (
 
 var once sync.Once
 
-// Track opens every Go file and expected table of the module rooted at root,
+// TrackSources tells go test which source files a test's result depends
+// on: go test caches a result until a file the test process itself opened
+// changes, and it cannot see what a child `go build` reads. TrackSources
+// opens every Go file and expected table of the module rooted at root,
 // once per process, so that a change to any of them invalidates cached
 // results of the calling test binary.
-func Track(root string) {
+func TrackSources(root string) {
 	once.Do(func() {
 		filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 			if err != nil {

@@ -1,0 +1,31 @@
+package scenarios
+
+import (
+	"fmt"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/bindmatrix/bindmatrix/matrix"
+)
+
+// portLock claims port for this process among bindmatrix processes: a Unix
+// socket bound to the abstract name @bindmatrix/PROTO/PORT. The kernel frees
+// the name when the socket closes or the process dies, so a crashed run
+// leaves nothing behind; the abstract namespace belongs to the network
+// namespace, like the ports it guards.
+func portLock(proto matrix.Proto, port uint16) (portLockFD, error) {
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return -1, fmt.Errorf("port lock: %w", err)
+	}
+	name := fmt.Sprintf("@bindmatrix/%s/%d", proto, port)
+	if err := unix.Bind(fd, &unix.SockaddrUnix{Name: name}); err != nil {
+		unix.Close(fd)
+		return -1, fmt.Errorf("port %d is in use by another bindmatrix process (%s: %w)", port, name, err)
+	}
+	return portLockFD(fd), nil
+}
+
+type portLockFD int
+
+func (l portLockFD) Close() error { return unix.Close(int(l)) }

@@ -1,0 +1,13 @@
+//go:build !linux
+
+package scenarios
+
+import "github.com/bindmatrix/bindmatrix/matrix"
+
+// portLock has no lock that dies with its process to offer here; bindmatrix
+// processes rely on the probe alone.
+func portLock(proto matrix.Proto, port uint16) (noLock, error) { return noLock{}, nil }
+
+type noLock struct{}
+
+func (noLock) Close() error { return nil }
