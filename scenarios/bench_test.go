@@ -242,11 +242,11 @@ func bareCell(c matrix.Cell, prove tcpLookup) error {
 	port := int(local.Port())
 	switch c.State {
 	case matrix.Listening:
-		if err := unix.Listen(first, 16); err != nil {
+		if err := unix.Listen(first, listenBacklog); err != nil {
 			return fmt.Errorf("listen: %w", err)
 		}
 	case matrix.Established, matrix.TimeWait:
-		if err := unix.Listen(first, 16); err != nil {
+		if err := unix.Listen(first, listenBacklog); err != nil {
 			return fmt.Errorf("listen: %w", err)
 		}
 		client, err := bareSocket(c, 0)
@@ -304,8 +304,57 @@ func bareCell(c matrix.Cell, prove tcpLookup) error {
 		return err
 	}
 	open = append(open, second)
-	if unix.Bind(second, bareAddr(c, c.SecondAddr, port)) == nil {
-		unix.Listen(second, 16) // its outcome is the cell's answer, not an error here
+	// The outcome of bind and listen is the cell's answer, not an error here.
+	if unix.Bind(second, bareAddr(c, c.SecondAddr, port)) == nil && unix.Listen(second, listenBacklog) == nil &&
+		c.State == matrix.Listening {
+		return bareDeliver(c, port, first, second)
+	}
+	return nil
+}
+
+// bareDeliver makes the delivery check's calls: connections in rounds until
+// both listeners have accepted some or deliveryCount are sent, each accepted
+// and reset.
+func bareDeliver(c matrix.Cell, port, first, second int) error {
+	var clients []int
+	defer func() {
+		for _, fd := range clients {
+			unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0})
+			unix.Close(fd)
+		}
+	}()
+	unix.SetNonblock(first, true)
+	unix.SetNonblock(second, true)
+	got := [2]int{}
+	accept := func() {
+		for i, l := range []int{first, second} {
+			for {
+				fd, _, err := unix.Accept4(l, unix.SOCK_CLOEXEC)
+				if err != nil {
+					break
+				}
+				unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0})
+				unix.Close(fd)
+				got[i]++
+			}
+		}
+	}
+	for len(clients) < deliveryCount && (got[0] == 0 || got[1] == 0) {
+		for range deliveryRound {
+			fd, err := bareSocket(c, 0)
+			if err != nil {
+				return err
+			}
+			clients = append(clients, fd)
+			if err := unix.Connect(fd, bareAddr(c, matrix.Specific, port)); err != nil {
+				return fmt.Errorf("delivery connect: %w", err)
+			}
+		}
+		accept()
+	}
+	for deadline := time.Now().Add(deliveryPatience); got[0]+got[1] < len(clients) && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Microsecond)
+		accept()
 	}
 	return nil
 }

@@ -13,11 +13,16 @@ import (
 // sockets could receive, who gets the traffic? A takeover shows as second,
 // load sharing as both.
 
-// deliveryCount is how many connections or datagrams a check sends, each
-// from its own client port: enough that two sockets sharing a port by hash
-// (SO_REUSEPORT) both get some unless something is wrong (a fair split
-// misses one side with odds of 2^-31), few enough to take a millisecond.
+// deliveryCount is how many connections or datagrams a check sends at most,
+// each from its own client port: enough that two sockets sharing a port by
+// hash (SO_REUSEPORT) both get some unless something is wrong (a fair split
+// misses one side with odds of 2^-31), few enough to take a millisecond. The
+// check stops early once both sockets have received: the verdict is then
+// both, and more traffic could not change it.
 const deliveryCount = 32
+
+// deliveryRound is how many are sent between two looks at the counts.
+const deliveryRound = 4
 
 // deliveryPatience bounds the wait for sent traffic to arrive; loopback
 // delivers within microseconds, so this is a limit, not a pause.
@@ -52,44 +57,50 @@ func deliver(c matrix.Cell, first *firstSocket, second secondSocket) (d matrix.D
 			cl.abort()
 		}
 	}()
-	sent := 0
+	sent, tried := 0, 0
 	var sendErr error
-	for range deliveryCount {
-		cl, err := openSocket(fam, c.Proto)
-		if err != nil {
-			sendErr = err
-			break
-		}
-		clients = append(clients, cl)
-		if c.Proto == matrix.UDP {
-			err = cl.send(target)
-		} else {
-			err = cl.connect(target)
-		}
-		if err != nil {
-			sendErr = err
-			continue
-		}
-		sent++
-	}
 	toFirst, toSecond := 0, 0
-	deadline := time.Now().Add(deliveryPatience)
-	for {
+	count := func() error {
 		n1, err1 := first.receiver.drain(c.Proto)
 		n2, err2 := second.drain()
 		toFirst, toSecond = toFirst+n1, toSecond+n2
-		if err := errors.Join(err1, err2); err != nil {
+		return errors.Join(err1, err2)
+	}
+	for tried < deliveryCount && !(toFirst > 0 && toSecond > 0) && sendErr == nil {
+		for range deliveryRound {
+			tried++
+			cl, err := openSocket(fam, c.Proto)
+			if err != nil {
+				sendErr = err
+				break
+			}
+			clients = append(clients, cl)
+			if c.Proto == matrix.UDP {
+				err = cl.send(target)
+			} else {
+				err = cl.connect(target)
+			}
+			if err != nil {
+				sendErr = err
+				break
+			}
+			sent++
+		}
+		if err := count(); err != nil {
 			return "", fmt.Sprintf("delivery check failed: %v", err), false
 		}
-		if toFirst+toSecond >= sent || time.Now().After(deadline) {
-			break
-		}
+	}
+	deadline := time.Now().Add(deliveryPatience)
+	for toFirst+toSecond < sent && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Microsecond)
+		if err := count(); err != nil {
+			return "", fmt.Sprintf("delivery check failed: %v", err), false
+		}
 	}
 	note = fmt.Sprintf("delivery to %s: %d of %d sent reached the first socket, %d the second", target, toFirst, sent, toSecond)
 	complete = true
 	if sendErr != nil {
-		note += fmt.Sprintf("; %d could not be sent: %v", deliveryCount-sent, sendErr)
+		note += fmt.Sprintf("; sending stopped after %d: %v", sent, sendErr)
 		complete = false
 	}
 	if lost := sent - toFirst - toSecond; lost > 0 {

@@ -35,7 +35,8 @@ func TestReusePortSharesTraffic(t *testing.T) {
 }
 
 // TestDeliveryCountsEveryConnection: the counts in the note add up to what
-// was sent, so a verdict never rests on a partial count.
+// was sent, so a verdict never rests on a partial count; a shared port stops
+// the check as soon as both sockets have received.
 func TestDeliveryCountsEveryConnection(t *testing.T) {
 	c := matrix.NewCell(matrix.UDP, matrix.IPv6, matrix.Bound, matrix.Wildcard, matrix.Wildcard, matrix.ReusePort, matrix.ReusePort)
 	r := runCell(c, mustWitness(t), newPortBook())
@@ -47,7 +48,7 @@ func TestDeliveryCountsEveryConnection(t *testing.T) {
 	if _, err := fmtSscanf(r.Note, "delivery to %s %d of %d sent reached the first socket, %d the second", &target, &toFirst, &sent, &toSecond); err != nil {
 		t.Fatalf("note %q: %v", r.Note, err)
 	}
-	if sent != deliveryCount || toFirst+toSecond != sent {
-		t.Errorf("note %q: %d+%d received of %d sent, want all %d", r.Note, toFirst, toSecond, sent, deliveryCount)
+	if sent > deliveryCount || toFirst+toSecond != sent || toFirst == 0 || toSecond == 0 {
+		t.Errorf("note %q: %d+%d received of %d sent, want all of at most %d, some to each", r.Note, toFirst, toSecond, sent, deliveryCount)
 	}
 }

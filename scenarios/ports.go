@@ -95,7 +95,7 @@ func probeFreePort(proto matrix.Proto, port uint16) (uint16, error) {
 	// One after the other: the dual-stack probe would conflict with the
 	// other two. It is the one that sees a socket bound to a v4-mapped
 	// address.
-	for _, fam := range []family{familyIPv4, familyIPv6, familyDualStack} {
+	for _, fam := range probeFamilies {
 		got, err := probeBind(fam, proto, port)
 		if err != nil {
 			return 0, err

@@ -77,6 +77,12 @@ func TestWitnessSeesWhatTheKernelHas(t *testing.T) {
 		if _, err := probeFreePort(matrix.TCP, sa.Port()); err == nil {
 			t.Errorf("port %d probed free while a TIME_WAIT entry holds it", sa.Port())
 		}
+		if err := w.forget(sa, ca); err != nil {
+			t.Errorf("removing the TIME_WAIT entry: %v", err)
+		}
+		if _, found, _ := w.tcpState(sa, ca); found {
+			t.Errorf("the TIME_WAIT entry %v<->%v survived SOCK_DESTROY", sa, ca)
+		}
 		book.release(port, false)
 	}
 }
@@ -159,5 +165,28 @@ func TestFindProcTCPRejectsGarbage(t *testing.T) {
 	st, found, err := findProcTCP([]byte(text), netip.MustParseAddrPort("127.0.0.1:8080"), netip.AddrPort{})
 	if err != nil || !found || st != tcpListen {
 		t.Errorf("listener on 127.0.0.1:8080: %v %v %v", st, found, err)
+	}
+}
+
+// TestOneProbeSeesEverySocket: the Linux port probe is a single dual-stack
+// wildcard bind, which must conflict with a socket of any family and address.
+func TestOneProbeSeesEverySocket(t *testing.T) {
+	for _, fam := range []family{familyIPv4, familyIPv6, familyDualStack} {
+		for _, a := range []matrix.Addr{matrix.Specific, matrix.Wildcard} {
+			for _, proto := range matrix.Protos() {
+				s, err := openSocket(fam, proto)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := s.bind(address(fam, a, 0)); err != nil {
+					t.Fatal(err)
+				}
+				got, _ := s.localAddr()
+				if _, err := probeFreePort(proto, got.Port()); err == nil {
+					t.Errorf("%s socket of family %d on %v: the probe found its port free", proto, fam, got)
+				}
+				s.close()
+			}
+		}
 	}
 }

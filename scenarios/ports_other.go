@@ -11,3 +11,7 @@ func portLock(proto matrix.Proto, port uint16) (noLock, error) { return noLock{}
 type noLock struct{}
 
 func (noLock) Close() error { return nil }
+
+// probeFamilies are the probes a free port must pass: each family in turn,
+// since how far a dual-stack wildcard bind reaches differs between OSes.
+var probeFamilies = []family{familyIPv4, familyIPv6, familyDualStack}

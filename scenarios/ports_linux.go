@@ -29,3 +29,9 @@ func portLock(proto matrix.Proto, port uint16) (portLockFD, error) {
 type portLockFD int
 
 func (l portLockFD) Close() error { return unix.Close(int(l)) }
+
+// probeFamilies are the probes a free port must pass. On Linux a plain
+// dual-stack wildcard bind conflicts with every socket on the port, IPv4,
+// IPv6-only and v4-mapped, TIME_WAIT entries included (see the witness
+// tests), so one probe does.
+var probeFamilies = []family{familyDualStack}
