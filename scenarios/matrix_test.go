@@ -22,14 +22,17 @@ func TestMatrix(t *testing.T) {
 	if err != nil {
 		t.Fatalf("expected table for %s: %v", platform.Name, err)
 	}
-	obs := Run(matrix.AllCells(), Options{})
-	if len(obs.Cells) != len(matrix.AllCells()) {
-		t.Fatalf("run returned %d cells, want %d", len(obs.Cells), len(matrix.AllCells()))
+	cells := matrix.AllCellsOn(platform.Name)
+	obs := Run(cells, Options{})
+	if len(obs.Cells) != len(cells) {
+		t.Fatalf("run returned %d cells, want %d", len(obs.Cells), len(cells))
 	}
 	for _, r := range obs.Cells {
 		t.Run(r.Cell.Name(), func(t *testing.T) {
-			want := table.Entries[r.Cell]
+			want, ok := table.Entries[r.Cell]
 			switch {
+			case !ok:
+				t.Skipf("%s does not cover this cell (its scope: %s); observed %s", table.File, table.Scope, r.Outcome)
 			case r.Outcome == matrix.Unreached:
 				t.Fatalf("unreached: %s", r.Note)
 			case r.Witness == "":

@@ -194,3 +194,32 @@ func needed(t *testing.T, what, how string) {
 	t.Helper()
 	testenv.Need(t, false, what, how)
 }
+
+// TestRunWithoutProc: the Linux witness asks sock_diag and needs no /proc;
+// forced onto /proc/net/tcp with /proc gone, the cells that need a witness
+// are unreached with the reason and the run is incomplete (exit 3).
+func TestRunWithoutProc(t *testing.T) {
+	unshare, err := exec.LookPath("unshare")
+	testenv.Need(t, err == nil && os.Geteuid() == 0, "unshare and root (for a mount namespace without /proc)", "run the tests as root on Linux")
+	for _, tc := range []struct {
+		witness string
+		code    int
+		says    string
+	}{
+		{"", exitAgree, "VERDICT: AGREE"},
+		{"proc", exitIncomplete, "/proc/net/tcp"},
+	} {
+		t.Run("witness="+tc.witness, func(t *testing.T) {
+			cmd := exec.Command(unshare, "--mount", "--propagation", "private", "sh", "-c",
+				`mount -t tmpfs none /proc && exec "$0" -only proto=tcp,family=ipv4,process=same`, binary)
+			cmd.Env = append(os.Environ(), "BINDMATRIX_WITNESS="+tc.witness)
+			var stdout, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			cmd.Run()
+			if code := cmd.ProcessState.ExitCode(); code != tc.code || !strings.Contains(stdout.String(), tc.says) {
+				t.Errorf("without /proc, witness %q: exit %d, want %d saying %q\nstdout:\n%s\nstderr:\n%s",
+					tc.witness, code, tc.code, tc.says, stdout.String(), stderr.String())
+			}
+		})
+	}
+}
