@@ -264,9 +264,16 @@ func cmdAccept(args []string, stdout, stderr io.Writer) (int, error) {
 	}
 	unaccepted := table.Accept(obs, matrix.Provenance{Kind: "observed", Text: observedProvenance(obs.Platform)})
 	var holes []string
+	kept, outside := 0, 0
 	for _, r := range unaccepted {
-		if _, ok := table.Entries[r.Cell]; !ok {
+		_, had := table.Entries[r.Cell]
+		switch {
+		case !table.Covers(r.Cell):
+			outside++
+		case !had:
 			holes = append(holes, fmt.Sprintf("  %s: %s", r.Cell, r.Note))
+		default:
+			kept++
 		}
 	}
 	if len(holes) > 0 {
@@ -277,8 +284,11 @@ func cmdAccept(args []string, stdout, stderr io.Writer) (int, error) {
 		return exitBadInput, err
 	}
 	fmt.Fprintf(stdout, "wrote %s: %d cells from %s", file, len(obs.Cells)-len(unaccepted), platformName(obs.Platform))
-	if len(unaccepted) > 0 {
-		fmt.Fprintf(stdout, "; %d unreached cells kept their old expectation", len(unaccepted))
+	if kept > 0 {
+		fmt.Fprintf(stdout, "; %d unreached cells kept their old expectation", kept)
+	}
+	if outside > 0 {
+		fmt.Fprintf(stdout, "; %d cells outside the table's scope (%s) left out: remove its scope line to take them", outside, table.Scope)
 	}
 	fmt.Fprintln(stdout)
 	return exitAgree, nil

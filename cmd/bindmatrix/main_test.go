@@ -268,3 +268,25 @@ func TestIncompleteRunExits3(t *testing.T) {
 	bindmatrix(t, t.TempDir(), "accept", "-expected", t.TempDir(), "-only", "state=time_wait").
 		want(t, exitIncomplete, "", "unreached cells have no expectation yet")
 }
+
+// TestAcceptRespectsATableScope: accepting a run into a documented table
+// with a scope takes the cells it covers and says what it left out.
+func TestAcceptRespectsATableScope(t *testing.T) {
+	root := t.TempDir()
+	expected := filepath.Join(root, "matrix", "expected")
+	os.MkdirAll(expected, 0o755)
+	table := "platform linux\nprovenance documented a test\nscope proto=tcp,process=same,family=ipv4,family=ipv6\n"
+	f, _ := matrix.ParseFilter("proto=tcp,process=same,family=ipv4,family=ipv6")
+	for _, c := range f.Cells() {
+		table += fmt.Sprintf("%s %s %s %s %s %s %s unknown # not known\n", c.Proto, c.Family, c.State, c.FirstAddr, c.SecondAddr, c.First, c.Second)
+	}
+	os.WriteFile(filepath.Join(expected, "linux.txt"), []byte(table), 0o644)
+	file := observe(t, "-only", "state=bound")
+	r := bindmatrix(t, root, "accept", "-observed", file)
+	r.want(t, exitAgree, "wrote matrix/expected/linux.txt: 128 cells", "")
+	r.want(t, exitAgree, "cells outside the table's scope", "")
+	got, _ := os.ReadFile(filepath.Join(expected, "linux.txt"))
+	if !strings.Contains(string(got), "bind:EADDRINUSE  # documented: unknown not known") {
+		t.Errorf("an accepted cell lost what the docs said:\n%.600s", got)
+	}
+}
