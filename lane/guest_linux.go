@@ -22,6 +22,7 @@ func IsGuest() bool { return os.Getpid() == 1 && os.Getenv(guestEnv) == "1" }
 // console, and powers the machine off. It does not return.
 func Guest(run func(args []string, stdout, stderr io.Writer) int, args []string) {
 	console := os.Stdout
+	fmt.Fprintln(console, guestHello)
 	if err := prepareGuest(console); err != nil {
 		fmt.Fprintf(console, "\n%s %v\n", failMarker, err)
 	} else {

@@ -9,8 +9,10 @@
 package lane
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"os/exec"
 	"strings"
 
 	"github.com/bindmatrix/bindmatrix/matrix"
@@ -59,4 +61,15 @@ func innerArgs(cfg Config) []string {
 		args = append(args, "-parallel", fmt.Sprint(cfg.Parallel))
 	}
 	return args
+}
+
+// innerIncomplete is the exit code of an inner run that printed its
+// observation but could not reach every cell: the observation still counts,
+// and its unreached cells say why.
+const innerIncomplete = 3
+
+// incompleteRun says whether err is the inner run's exit with that code.
+func incompleteRun(err error) bool {
+	var exit *exec.ExitError
+	return errors.As(err, &exit) && exit.ExitCode() == innerIncomplete
 }

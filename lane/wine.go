@@ -153,7 +153,7 @@ func runInWine(tools wineTools, prefix, tmp string, args []string, prog *progres
 	switch {
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
 		return nil, string(errText), fmt.Errorf("no answer within %v", wineTimeout)
-	case runErr != nil:
+	case runErr != nil && !incompleteRun(runErr):
 		return nil, string(errText), runErr
 	}
 	return stdout, string(errText), nil

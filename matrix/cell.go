@@ -160,6 +160,12 @@ func (c Cell) IsDefault() bool {
 	return false
 }
 
+// DeliveryApplies says whether a cell ends with two receiving sockets when
+// the second one's bind succeeds: two listeners, or two bound UDP sockets.
+func DeliveryApplies(c Cell) bool {
+	return c.Proto == TCP && c.State == Listening || c.Proto == UDP && c.State == Bound
+}
+
 // AllCells is the default matrix of a platform with only the common
 // options: what a run covers and what an expected table must hold.
 func AllCells() []Cell { return AllCellsOn("") }

@@ -34,12 +34,13 @@ const (
 )
 
 // Verdict says how the comparison came out. Differences win over unreached
-// cells: a known regression matters more than a missing answer.
+// cells: a known regression matters more than a missing answer. A comparison
+// that compared nothing is incomplete, never an agreement.
 func (c *Comparison) Verdict() Verdict {
 	switch {
 	case len(c.Differences) > 0:
 		return Differ
-	case len(c.Unreached) > 0:
+	case len(c.Unreached) > 0 || c.Compared == 0:
 		return Incomplete
 	}
 	return Agree

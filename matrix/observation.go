@@ -249,6 +249,9 @@ func decodeResult(raw json.RawMessage) (Result, error) {
 	if *rj.Outcome == Unknown {
 		return Result{}, fmt.Errorf("outcome %q belongs in expected tables, not observations", Unknown)
 	}
+	if rj.Witness == "" && *rj.Outcome != Unsupported && *rj.Outcome != Unreached {
+		return Result{}, fmt.Errorf("outcome %s without a witness: nothing proves the first socket's state", *rj.Outcome)
+	}
 	c := NewCell(*rj.Proto, *rj.Family, *rj.State, *rj.FirstAddr, *rj.SecondAddr, *rj.First, *rj.Second)
 	if rj.Process != nil {
 		c.Process = *rj.Process

@@ -74,6 +74,7 @@ func TestDecodeObservationRejectsBadInput(t *testing.T) {
 		{"no cells", `{"schema":1,"platform":{"name":"linux","goos":"linux","goarch":"amd64","kernel":"x","go":"y"},"cells":[]}`, 0, "no cells"},
 		{"expectation word", strings.Replace(good, cell2, `"outcome":"unknown"`, 1), line2, "belongs in expected tables"},
 		{"trailing garbage", good + "{}", 0, "trailing data"},
+		{"no witness", strings.Replace(good, `"witness":"getsockname 127.0.0.1:4002"`, `"witness":""`, 1), line2, "outcome ok without a witness"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := DecodeObservation("obs.json", []byte(tc.text))

@@ -109,6 +109,9 @@ func ReadTable(fsys fs.FS, dir, platform string) (*Table, error) {
 // ParseTable parses a table. Every defect is an *InputError naming file:line.
 func ParseTable(file string, data []byte) (*Table, error) {
 	t := &Table{File: file, Entries: map[Cell]Entry{}}
+	if bytes.HasPrefix(data, []byte("\xef\xbb\xbf")) {
+		return nil, inputErrorf(file, 1, 1, "byte order mark at the start: save the file as plain UTF-8")
+	}
 	var lines []string
 	if text := strings.TrimSuffix(string(data), "\n"); len(data) > 0 {
 		lines = strings.Split(text, "\n")
@@ -291,6 +294,9 @@ func parseCellLine(file string, n int, raw string, words []string) (Cell, Outcom
 	}
 	if err := c.Valid(); err != nil {
 		return c, "", "", wrap(0, err)
+	}
+	if delivery != "" && !(o == OK && DeliveryApplies(c)) {
+		return c, "", "", wrap(len(tableColumns), fmt.Errorf("delivery= applies only to an ok cell whose two sockets both receive (tcp listening, udp bound)"))
 	}
 	return c, o, delivery, nil
 }

@@ -101,6 +101,9 @@ func TestParseTableRejectsBadInput(t *testing.T) {
 			firstLine, "state listening does not apply to udp"},
 		{"bad scope", strings.Replace(good, "provenance documented a test", "provenance documented a test\nscope colour=red", 1),
 			lineOf(t, good, "provenance") + 1, "scope: unknown filter key"},
+		{"byte order mark", "\xef\xbb\xbf" + good, 1, "byte order mark"},
+		{"delivery on a bound tcp cell", strings.Replace(good, firstCell, firstCell+" delivery=both", 1),
+			firstLine, "delivery= applies only to an ok cell whose two sockets both receive"},
 		{"bad provenance", strings.Replace(good, "provenance documented", "provenance guessed", 1),
 			lineOf(t, good, "provenance"), "observed|documented"},
 	} {

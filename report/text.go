@@ -143,11 +143,22 @@ func summary(c *matrix.Comparison) string {
 func verdictLine(c *matrix.Comparison) string {
 	switch c.Verdict() {
 	case matrix.Differ:
-		return fmt.Sprintf("VERDICT: DIFFER (%s differ from %s)", cellCount(len(c.Differences)), c.Table.File)
+		verb := "differ"
+		if len(c.Differences) == 1 {
+			verb = "differs"
+		}
+		return fmt.Sprintf("VERDICT: DIFFER (%s %s from %s)", cellCount(len(c.Differences)), verb, c.Table.File)
 	case matrix.Incomplete:
+		if c.Compared == 0 {
+			return fmt.Sprintf("VERDICT: INCOMPLETE (no cell had an expectation in %s to compare with)", c.Table.File)
+		}
 		return fmt.Sprintf("VERDICT: INCOMPLETE (%s unreached; the rest agree)", cellCount(len(c.Unreached)))
 	}
-	return fmt.Sprintf("VERDICT: AGREE (all %d compared cells match %s)", c.Compared, c.Table.File)
+	line := fmt.Sprintf("VERDICT: AGREE (all %d compared cells match %s", c.Compared, c.Table.File)
+	if n := len(c.Unknown); n > 0 {
+		line += fmt.Sprintf("; %s had no expectation to compare with", cellCount(n))
+	}
+	return line + ")"
 }
 
 func differenceLine(c *matrix.Comparison, d matrix.Difference) string {

@@ -70,7 +70,7 @@ func runCellOnce(c matrix.Cell, w *witness, book *portBook) (matrix.Result, uint
 	}
 	defer second.close()
 	r.Outcome, r.Native = second.outcome()
-	if r.Outcome == matrix.OK && deliveryApplies(c) {
+	if r.Outcome == matrix.OK && matrix.DeliveryApplies(c) {
 		var complete bool
 		r.Delivery, r.Note, complete = deliver(c, first, second)
 		if !complete {

@@ -204,9 +204,8 @@ func (ch *childSecond) close() {
 // binary in a private build directory, so that child runs from a copy in a
 // directory anyone can read, made once per process.
 var otherUserExe struct {
-	once sync.Once
+	mu   sync.Mutex
 	path string
-	err  error
 }
 
 func childExecutable(p matrix.Process) (string, error) {
@@ -214,18 +213,35 @@ func childExecutable(p matrix.Process) (string, error) {
 	if err != nil || p != matrix.OtherUser {
 		return exe, err
 	}
-	otherUserExe.once.Do(func() {
-		dir, err := os.MkdirTemp("", "bindmatrix-child-")
-		if err == nil {
-			err = os.Chmod(dir, 0o755)
-		}
-		if err == nil {
-			otherUserExe.path = filepath.Join(dir, filepath.Base(exe))
-			err = copyExecutable(exe, otherUserExe.path)
-		}
-		otherUserExe.err = err
-	})
-	return otherUserExe.path, otherUserExe.err
+	otherUserExe.mu.Lock()
+	defer otherUserExe.mu.Unlock()
+	if otherUserExe.path != "" {
+		return otherUserExe.path, nil
+	}
+	dir, err := os.MkdirTemp("", "bindmatrix-child-")
+	if err == nil {
+		err = os.Chmod(dir, 0o755)
+	}
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, filepath.Base(exe))
+	if err := copyExecutable(exe, path); err != nil {
+		os.RemoveAll(dir)
+		return "", err
+	}
+	otherUserExe.path = path
+	return path, nil
+}
+
+// removeOtherUserExe removes the copy, at the end of a run.
+func removeOtherUserExe() {
+	otherUserExe.mu.Lock()
+	defer otherUserExe.mu.Unlock()
+	if otherUserExe.path != "" {
+		os.RemoveAll(filepath.Dir(otherUserExe.path))
+		otherUserExe.path = ""
+	}
 }
 
 func copyExecutable(from, to string) error {

@@ -28,12 +28,6 @@ const deliveryRound = 4
 // delivers within microseconds, so this is a limit, not a pause.
 const deliveryPatience = 2 * time.Second
 
-// deliveryApplies says whether a cell ends with two receiving sockets when
-// the second one's bind succeeds: two listeners, or two bound UDP sockets.
-func deliveryApplies(c matrix.Cell) bool {
-	return c.Proto == matrix.TCP && c.State == matrix.Listening || c.Proto == matrix.UDP && c.State == matrix.Bound
-}
-
 // deliveryTarget is the loopback address both sockets can receive on:
 // IPv6's when either socket is IPv6-only, IPv4's otherwise.
 func deliveryTarget(c matrix.Cell, port uint16) (family, netip.AddrPort) {

@@ -58,7 +58,8 @@ func Run(cells []matrix.Cell, opt Options) *matrix.Observation {
 				}
 				r, finished := runWithin(cells[i], w, book, timeout)
 				if !finished {
-					// The hung cell keeps its witness; take a new one.
+					// The hung cell keeps its witness (closing it under
+					// the cell would be a race); this worker takes a new one.
 					w, witnessErr = chooseWitness()
 				}
 				if witnessErr != nil && r.Outcome == matrix.Unreached {
@@ -73,19 +74,23 @@ func Run(cells []matrix.Cell, opt Options) *matrix.Observation {
 		})
 	}
 	wg.Wait()
+	removeOtherUserExe()
 	return &matrix.Observation{Schema: matrix.Schema, Platform: ThisPlatform(), Cells: results}
 }
 
 // chooseWitness opens this OS's witness, or the one witnessEnv names. A
 // nil witness is valid: cells that need it report unreached, with the reason.
 func chooseWitness() (*witness, error) {
-	switch os.Getenv(witnessEnv) {
+	switch v := os.Getenv(witnessEnv); v {
 	case "none":
-		return nil, fmt.Errorf("%s=none", witnessEnv)
+		return nil, fmt.Errorf("no witness: %s=none", witnessEnv)
 	case "proc":
 		return procWitness()
+	case "":
+		return newWitness()
+	default:
+		return nil, fmt.Errorf("no witness: %s=%q is neither proc nor none", witnessEnv, v)
 	}
-	return newWitness()
 }
 
 // beforeCell runs before each cell; a test makes a cell hang with it.

@@ -29,4 +29,4 @@ func (s tcpState) String() string {
 
 // errNoWitness is returned by a witness that cannot read the kernel's TCP
 // table on this OS; cells whose state needs that proof are unreached.
-var errNoWitness = errors.New("no way to read the TCP connection table on this OS yet")
+var errNoWitness = errors.New("no witness can read the TCP connection table")

@@ -43,6 +43,12 @@ func (s *source) observation(stderr io.Writer) (*matrix.Observation, error) {
 	if err != nil {
 		return nil, usageErrorf("-only: %v", err)
 	}
+	if s.observed != "" && (s.under != "" || s.kernel != "") {
+		return nil, usageErrorf("-observed reads a file; -under and -kernel run the matrix: give one or the other")
+	}
+	if s.parallel < 0 {
+		return nil, usageErrorf("-parallel %d: give a count of cells, or 0 for GOMAXPROCS", s.parallel)
+	}
 	if s.observed != "" {
 		data, err := os.ReadFile(s.observed)
 		if err != nil {
@@ -58,13 +64,13 @@ func (s *source) observation(stderr io.Writer) (*matrix.Observation, error) {
 				kept = append(kept, r)
 			}
 		}
+		if len(kept) == 0 {
+			return nil, usageErrorf("-only %q keeps none of the %d cells in %s", s.only, len(obs.Cells), s.observed)
+		}
 		obs.Cells = kept
 		return obs, nil
 	}
 	if s.under != "" {
-		if s.observed != "" {
-			return nil, usageErrorf("-under and -observed exclude each other")
-		}
 		return lane.Run(lane.Config{Under: s.under, Kernel: s.kernel, Only: s.only, Parallel: s.parallel, Log: stderr, Verbose: s.verbose})
 	}
 	if s.kernel != "" {
@@ -134,6 +140,10 @@ func parse(fs *flag.FlagSet, args []string) error {
 // cmdVerdict is bindmatrix without a command: run, compare, print the verdict.
 func cmdVerdict(args []string, stdout, stderr io.Writer) (int, error) {
 	fs := newFlags("", "Run the matrix here, compare with this platform's expected table, print the verdict.", stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "%s\nFlags of bindmatrix without a command:\n", usage)
+		fs.PrintDefaults()
+	}
 	var src source
 	var tab tables
 	src.register(fs, false)
@@ -163,6 +173,9 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 	r, _ := report.New(format)
 	if err := r.Observation(stdout, obs); err != nil {
 		return exitBadInput, err
+	}
+	if slices.ContainsFunc(obs.Cells, func(r matrix.Result) bool { return r.Outcome == matrix.Unreached }) {
+		return exitIncomplete, nil // the observation is printed; it is not complete
 	}
 	return exitAgree, nil
 }
@@ -262,7 +275,11 @@ func cmdAccept(args []string, stdout, stderr io.Writer) (int, error) {
 	if err != nil {
 		return exitBadInput, err
 	}
-	unaccepted := table.Accept(obs, matrix.Provenance{Kind: "observed", Text: observedProvenance(obs.Platform)})
+	prov := observedProvenance(obs.Platform)
+	if all := len(matrix.AllCellsOn(name)); len(obs.Cells) < all {
+		prov += fmt.Sprintf(" (%d of %d cells)", len(obs.Cells), all)
+	}
+	unaccepted := table.Accept(obs, matrix.Provenance{Kind: "observed", Text: prov})
 	var holes []string
 	kept, outside := 0, 0
 	for _, r := range unaccepted {
@@ -303,13 +320,22 @@ func observedProvenance(p matrix.Platform) string {
 }
 
 // writeFileAtomic replaces file only once the new content is complete, so a
-// failed write never leaves a half table behind.
+// failed write never leaves a half table behind. The file keeps its mode
+// (0644 when new): a temporary file is created private.
 func writeFileAtomic(file string, data []byte) error {
+	mode := os.FileMode(0o644)
+	if st, err := os.Stat(file); err == nil {
+		mode = st.Mode().Perm()
+	}
 	tmp, err := os.CreateTemp(filepath.Dir(file), ".bindmatrix-*")
 	if err != nil {
 		return err
 	}
 	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(mode); err != nil {
+		tmp.Close()
+		return err
+	}
 	if _, err := tmp.Write(data); err != nil {
 		tmp.Close()
 		return err

@@ -245,6 +245,9 @@ func TestAcceptWritesTheTableKeepingComments(t *testing.T) {
 	if _, err := matrix.LoadTable(os.DirFS(expected), expected, "linux"); err != nil {
 		t.Errorf("accepted table does not load: %v", err)
 	}
+	if st, _ := os.Stat(filepath.Join(expected, "linux.txt")); st.Mode().Perm() != 0o644 {
+		t.Errorf("accepted table has mode %v, want 0644 like any checked-in file", st.Mode().Perm())
+	}
 	bindmatrix(t, t.TempDir(), "accept", "-observed", file).want(t, exitBadInput, "", "run from the repository root")
 }
 
@@ -267,6 +270,35 @@ func TestIncompleteRunExits3(t *testing.T) {
 	r.want(t, exitIncomplete, "tcp/ipv4/time_wait/specific-specific/none-none: cannot prove time_wait", "")
 	bindmatrix(t, t.TempDir(), "accept", "-expected", t.TempDir(), "-only", "state=time_wait").
 		want(t, exitIncomplete, "", "unreached cells have no expectation yet")
+	// run prints what it saw, and says it is incomplete.
+	bindmatrix(t, t.TempDir(), "run", "-json", "-only", "state=time_wait,family=ipv4,process=same").
+		want(t, exitIncomplete, `"outcome":"unreached"`, "")
+}
+
+// TestNothingComparedIsNotAgreement: a comparison left with no cell to
+// compare is incomplete, and a filter that keeps nothing is bad input.
+func TestNothingComparedIsNotAgreement(t *testing.T) {
+	file := observe(t, "-only", "proto=tcp,state=bound,family=ipv4,process=same")
+	bindmatrix(t, t.TempDir(), "check", "-observed", file, "-only", "state=listening").
+		want(t, exitBadInput, "", "keeps none of the")
+	expected := t.TempDir()
+	os.WriteFile(filepath.Join(expected, "linux.txt"), []byte("platform linux\nprovenance documented nothing\nscope proto=udp\n"), 0o644)
+	f, _ := matrix.ParseFilter("proto=udp")
+	var table strings.Builder
+	table.WriteString("platform linux\nprovenance documented nothing\nscope proto=udp\n")
+	for _, c := range f.Cells() {
+		fmt.Fprintf(&table, "%s %s %s %s %s %s %s ok", c.Proto, c.Family, c.State, c.FirstAddr, c.SecondAddr, c.First, c.Second)
+		if c.Family == matrix.Dual {
+			fmt.Fprintf(&table, " first_family=%s second_family=%s", c.FirstFamily, c.SecondFamily)
+		}
+		table.WriteString("\n")
+	}
+	os.WriteFile(filepath.Join(expected, "linux.txt"), []byte(table.String()), 0o644)
+	bindmatrix(t, t.TempDir(), "check", "-observed", file, "-expected", expected).
+		want(t, exitIncomplete, "VERDICT: INCOMPLETE (no cell had an expectation", "")
+	bindmatrix(t, t.TempDir(), "check", "-observed", file, "-under", "wine").
+		want(t, exitBadInput, "", "-observed reads a file")
+	bindmatrix(t, t.TempDir(), "run", "-parallel", "-1").want(t, exitBadInput, "", "-parallel -1")
 }
 
 // TestAcceptRespectsATableScope: accepting a run into a documented table
