@@ -209,7 +209,7 @@ func (f *firstSocket) setUp(book *portBook) error {
 		if _, err := probeFreePort(f.cell.Proto, f.port); err != nil {
 			return fmt.Errorf("port %d not free after close: %w", f.port, err)
 		}
-		f.evidence = fmt.Sprintf("closed; plain %s binds of 0.0.0.0:%d and [::]:%d then succeeded", f.cell.Proto, f.port, f.port)
+		f.evidence = fmt.Sprintf("closed; then %s", probeEvidence(f.cell.Proto, f.port))
 		return nil
 	}
 	return fmt.Errorf("state %s has no scenario", f.cell.State)

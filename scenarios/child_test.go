@@ -1,14 +1,11 @@
 package scenarios
 
 import (
-	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/bindmatrix/bindmatrix/matrix"
 )
-
-var fmtSscanf = fmt.Sscanf
 
 func TestChildRequestRoundTrip(t *testing.T) {
 	c := matrix.NewCell(matrix.UDP, matrix.Dual, matrix.Bound, matrix.Wildcard, matrix.Specific, matrix.None, matrix.ReuseAddr)

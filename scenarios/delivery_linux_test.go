@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/bindmatrix/bindmatrix/matrix"
@@ -45,7 +46,7 @@ func TestDeliveryCountsEveryConnection(t *testing.T) {
 	}
 	var toFirst, toSecond, sent int
 	var target string
-	if _, err := fmtSscanf(r.Note, "delivery to %s %d of %d sent reached the first socket, %d the second", &target, &toFirst, &sent, &toSecond); err != nil {
+	if _, err := fmt.Sscanf(r.Note, "delivery to %s %d of %d sent reached the first socket, %d the second", &target, &toFirst, &sent, &toSecond); err != nil {
 		t.Fatalf("note %q: %v", r.Note, err)
 	}
 	if sent > deliveryCount || toFirst+toSecond != sent || toFirst == 0 || toSecond == 0 {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 
 	"github.com/bindmatrix/bindmatrix/matrix"
@@ -118,4 +119,24 @@ func probeBind(fam family, proto matrix.Proto, port uint16) (uint16, error) {
 	}
 	got, err := s.localAddr()
 	return got.Port(), err
+}
+
+// probeEvidence says which probe binds proved a port free, as evidence.
+func probeEvidence(proto matrix.Proto, port uint16) string {
+	var binds []string
+	for _, fam := range probeFamilies {
+		a := address(fam, matrix.Wildcard, port).String()
+		switch fam {
+		case familyIPv6:
+			a += " (IPv6-only)"
+		case familyDualStack:
+			a += " (dual-stack)"
+		}
+		binds = append(binds, a)
+	}
+	noun := "bind"
+	if len(binds) > 1 {
+		noun = "binds"
+	}
+	return fmt.Sprintf("plain %s %s of %s succeeded", proto, noun, strings.Join(binds, ", "))
 }
