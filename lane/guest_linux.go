@@ -14,13 +14,16 @@ import (
 // The guest side of the QEMU lane: bindmatrix as /init of a kernel booted
 // with nothing else.
 
-// IsGuest reports whether this process is the init of a QEMU lane guest.
-func IsGuest() bool { return os.Getpid() == 1 && os.Getenv(guestEnv) == "1" }
-
-// Guest prepares the bare guest (proc, modules, loopback), runs the command
+// guest prepares the bare guest (proc, modules, loopback), runs the command
 // line args through run, writes its standard output between markers on the
-// console, and powers the machine off. It does not return.
-func Guest(run func(args []string, stdout, stderr io.Writer) int, args []string) {
+// console, and powers the machine off. It returns only when this process is
+// not a guest's init: a bindmatrix that merely happens to be PID 1 in a
+// container never takes this path, since it needs the role's variable too.
+func guest(run func(args []string, stdout, stderr io.Writer) int, args []string) int {
+	if os.Getpid() != 1 {
+		fmt.Fprintf(os.Stderr, "bindmatrix: the %s role is the init of a QEMU lane's kernel; this process is not PID 1\n", guestRole)
+		return 2
+	}
 	console := os.Stdout
 	fmt.Fprintln(console, guestHello)
 	if err := prepareGuest(console); err != nil {

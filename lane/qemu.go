@@ -15,17 +15,13 @@ import (
 	"sync"
 	"time"
 
+	"github.com/bindmatrix/bindmatrix/internal/reexec"
 	"github.com/bindmatrix/bindmatrix/matrix"
 )
 
 // The QEMU lane boots a Linux kernel image with bindmatrix as its only
 // program: no disk, no network device, a serial console. The guest's
 // observation comes back on the console between markers.
-
-// guestEnv goes on the kernel command line; the kernel hands unknown
-// key=value parameters to init as environment, so a bindmatrix that merely
-// happens to be PID 1 in a container never takes the guest path.
-const guestEnv = "bindmatrix_guest"
 
 // Markers around the observation on the console; the kernel may print
 // around them.
@@ -70,7 +66,7 @@ func runQEMU(cfg Config) (*matrix.Observation, error) {
 	if err := writeInitramfs(initrd, init, modulesFor(cfg.Kernel, release)); err != nil {
 		return nil, err
 	}
-	prog := newProgress(cfg)
+	prog := newCounter(cfg)
 	console, err := boot(qemu, cfg.Kernel, initrd, innerArgs(cfg), cfg.Log, prog)
 	prog.done()
 	if err != nil {
@@ -161,7 +157,7 @@ const kvmGrace = 5 * time.Second
 // boot runs QEMU until the guest powers off and returns the console text.
 // It uses KVM when /dev/kvm opens and the guest speaks within kvmGrace,
 // TCG otherwise.
-func boot(qemu, kernel, initrd string, args []string, log io.Writer, prog *progress) (string, error) {
+func boot(qemu, kernel, initrd string, args []string, log io.Writer, prog *counter) (string, error) {
 	if f, err := os.OpenFile("/dev/kvm", os.O_RDWR, 0); err == nil {
 		f.Close()
 		text, err := bootWith("kvm", qemu, kernel, initrd, args, kvmGrace, prog)
@@ -175,11 +171,11 @@ func boot(qemu, kernel, initrd string, args []string, log io.Writer, prog *progr
 
 var errSilent = errors.New("the guest printed nothing")
 
-func bootWith(accel, qemu, kernel, initrd string, args []string, grace time.Duration, prog *progress) (string, error) {
+func bootWith(accel, qemu, kernel, initrd string, args []string, grace time.Duration, prog *counter) (string, error) {
 	// quiet: the observation shares the console with printk, and a late
 	// kernel message inside the JSON would spoil it. The guest's first line
 	// (guestHello) is what tells a working KVM from a silent one.
-	cmdline := "console=ttyS0 quiet loglevel=1 panic=-1 " + guestEnv + "=1 -- " + strings.Join(args, " ")
+	cmdline := "console=ttyS0 quiet loglevel=1 panic=-1 " + reexec.Env + "=" + guestRole + " -- " + strings.Join(args, " ")
 	ctx, cancel := context.WithTimeout(context.Background(), qemuTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, qemu,
@@ -229,7 +225,7 @@ type consoleBuffer struct {
 	buf      bytes.Buffer
 	spoke    chan struct{}
 	once     sync.Once
-	progress *progress
+	progress *counter
 }
 
 func (c *consoleBuffer) Write(p []byte) (int, error) {

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bindmatrix/bindmatrix/internal/atomicfile"
 	"github.com/bindmatrix/bindmatrix/matrix"
 )
 
@@ -101,7 +102,7 @@ func runWine(cfg Config) (*matrix.Observation, error) {
 	defer unlock()
 	defer stopWineserver(tools, prefix)
 
-	stdout, stderr, err := runInWine(tools, prefix, tmp, append([]string{exe}, innerArgs(cfg)...), newProgress(cfg))
+	stdout, stderr, err := runInWine(tools, prefix, tmp, append([]string{exe}, innerArgs(cfg)...), newCounter(cfg))
 	if err != nil {
 		return nil, withStderr(fmt.Errorf("bindmatrix.exe under Wine: %v", err), stderr)
 	}
@@ -128,7 +129,7 @@ func withStderr(err error, stderr string) error {
 // output goes to files, not pipes: the wineserver that wine64 starts
 // inherits them and would keep a pipe open, and Wait with it, long after
 // the program has exited.
-func runInWine(tools wineTools, prefix, tmp string, args []string, prog *progress) (stdout []byte, stderr string, err error) {
+func runInWine(tools wineTools, prefix, tmp string, args []string, prog *counter) (stdout []byte, stderr string, err error) {
 	outFile, err := os.Create(filepath.Join(tmp, "stdout"))
 	if err != nil {
 		return nil, "", err
@@ -196,7 +197,7 @@ func preparePrefix(tools wineTools, log io.Writer) (prefix string, unlock func()
 		return "", nil, err
 	}
 	prefix = filepath.Join(base, "wine")
-	unlock, err = lockFile(filepath.Join(base, "wine.lock"))
+	unlock, err = atomicfile.Lock(filepath.Join(base, "wine.lock"))
 	if err != nil {
 		return "", nil, err
 	}

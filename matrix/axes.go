@@ -130,26 +130,28 @@ func (d *Delivery) UnmarshalText(b []byte) (err error) {
 	return err
 }
 
-// Addr says whether a socket binds the loopback address of its family
+// AddrKind says whether a socket binds the loopback address of its family
 // (specific) or the unspecified one (wildcard).
-type Addr uint8
+type AddrKind uint8
 
 const (
-	Specific Addr = iota
+	Specific AddrKind = iota
 	Wildcard
 )
 
-var addrNames = []string{"specific", "wildcard"}
+var addrKindNames = []string{"specific", "wildcard"}
 
-func (a Addr) String() string               { return nameOf(addrNames, a) }
-func (a Addr) MarshalText() ([]byte, error) { return []byte(a.String()), nil }
-func (a *Addr) UnmarshalText(b []byte) (err error) {
-	*a, err = ParseAddr(string(b))
+func (a AddrKind) String() string               { return nameOf(addrKindNames, a) }
+func (a AddrKind) MarshalText() ([]byte, error) { return []byte(a.String()), nil }
+func (a *AddrKind) UnmarshalText(b []byte) (err error) {
+	*a, err = ParseAddrKind(string(b))
 	return err
 }
 
-// ParseAddr parses an address kind.
-func ParseAddr(s string) (Addr, error) { return parseName[Addr]("address", addrNames, s) }
+// ParseAddrKind parses an address kind.
+func ParseAddrKind(s string) (AddrKind, error) {
+	return parseName[AddrKind]("address kind", addrKindNames, s)
+}
 
 // State is what the first socket is doing when the second one binds.
 type State uint8
@@ -211,12 +213,12 @@ func ParseOption(s string) (Option, error) { return parseName[Option]("option", 
 
 // Protos, Families, Addrs, States and Options list every value of each axis
 // in canonical order.
-func Protos() []Proto      { return values[Proto](protoNames) }
-func Families() []Family   { return values[Family](familyNames) }
-func Addrs() []Addr        { return values[Addr](addrNames) }
-func States() []State      { return values[State](stateNames) }
-func Options() []Option    { return values[Option](optionNames) }
-func Processes() []Process { return values[Process](processNames) }
+func Protos() []Proto       { return values[Proto](protoNames) }
+func Families() []Family    { return values[Family](familyNames) }
+func AddrKinds() []AddrKind { return values[AddrKind](addrKindNames) }
+func States() []State       { return values[State](stateNames) }
+func Options() []Option     { return values[Option](optionNames) }
+func Processes() []Process  { return values[Process](processNames) }
 
 type axisValue interface{ ~uint8 }
 

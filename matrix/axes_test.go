@@ -16,9 +16,9 @@ func TestAxisNamesRoundTrip(t *testing.T) {
 			t.Errorf("ParseFamily(%q) = %v, %v", f, got, err)
 		}
 	}
-	for _, a := range Addrs() {
-		if got, err := ParseAddr(a.String()); err != nil || got != a {
-			t.Errorf("ParseAddr(%q) = %v, %v", a, got, err)
+	for _, a := range AddrKinds() {
+		if got, err := ParseAddrKind(a.String()); err != nil || got != a {
+			t.Errorf("ParseAddrKind(%q) = %v, %v", a, got, err)
 		}
 	}
 	for _, s := range States() {
@@ -43,7 +43,7 @@ func TestAxisParseRejectsUnknownNames(t *testing.T) {
 		{"state", func(s string) error { _, err := ParseState(s); return err }, "listen", "time_wait"},
 		{"option", func(s string) error { _, err := ParseOption(s); return err }, "reuseaddr", "SO_REUSEADDR"},
 		{"family", func(s string) error { _, err := ParseFamily(s); return err }, "inet", "ipv6"},
-		{"addr", func(s string) error { _, err := ParseAddr(s); return err }, "any", "wildcard"},
+		{"addr", func(s string) error { _, err := ParseAddrKind(s); return err }, "any", "wildcard"},
 		{"proto", func(s string) error { _, err := ParseProto(s); return err }, "sctp", "tcp"},
 		{"empty", func(s string) error { _, err := ParseState(s); return err }, "", "bound"},
 	} {

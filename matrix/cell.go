@@ -14,8 +14,8 @@ type Cell struct {
 	Family       Family
 	FirstFamily  SocketFamily // for ipv4 and ipv6 cells, the family itself
 	SecondFamily SocketFamily
-	FirstAddr    Addr
-	SecondAddr   Addr
+	FirstAddr    AddrKind
+	SecondAddr   AddrKind
 	State        State
 	First        Option
 	Second       Option
@@ -31,7 +31,7 @@ func socketFamilyOf(f Family) SocketFamily {
 
 // NewCell makes a same-family cell (ipv4 or ipv6), filling in its socket
 // families; dual cells set FirstFamily and SecondFamily themselves.
-func NewCell(proto Proto, fam Family, state State, firstAddr, secondAddr Addr, first, second Option) Cell {
+func NewCell(proto Proto, fam Family, state State, firstAddr, secondAddr AddrKind, first, second Option) Cell {
 	return Cell{Proto: proto, Family: fam, FirstFamily: socketFamilyOf(fam), SecondFamily: socketFamilyOf(fam),
 		FirstAddr: firstAddr, SecondAddr: secondAddr, State: state, First: first, Second: second}
 }
@@ -127,8 +127,8 @@ func UniverseOn(platform string) []Cell {
 				}
 				for _, pair := range pairs {
 					for _, st := range StatesOf(proto) {
-						for _, fa := range Addrs() {
-							for _, sa := range Addrs() {
+						for _, fa := range AddrKinds() {
+							for _, sa := range AddrKinds() {
 								for _, fo := range options {
 									for _, so := range options {
 										cells = append(cells, Cell{Proto: proto, Process: proc, Family: fam,
@@ -201,8 +201,8 @@ var fields = []field{
 	{name: "family", value: func(r Result) string { return r.Family.String() }, parse: parses(ParseFamily)},
 	{name: "first_family", value: func(r Result) string { return r.FirstFamily.String() }, parse: parses(ParseSocketFamily)},
 	{name: "second_family", value: func(r Result) string { return r.SecondFamily.String() }, parse: parses(ParseSocketFamily)},
-	{name: "first_addr", value: func(r Result) string { return r.FirstAddr.String() }, parse: parses(ParseAddr)},
-	{name: "second_addr", value: func(r Result) string { return r.SecondAddr.String() }, parse: parses(ParseAddr)},
+	{name: "first_addr", value: func(r Result) string { return r.FirstAddr.String() }, parse: parses(ParseAddrKind)},
+	{name: "second_addr", value: func(r Result) string { return r.SecondAddr.String() }, parse: parses(ParseAddrKind)},
 	{name: "state", value: func(r Result) string { return r.State.String() }, parse: parses(ParseState)},
 	{name: "first", value: func(r Result) string { return r.First.String() }, parse: parses(ParseOption)},
 	{name: "second", value: func(r Result) string { return r.Second.String() }, parse: parses(ParseOption)},

@@ -1,10 +1,6 @@
 package matrix
 
-import (
-	"slices"
-
-	"github.com/google/go-cmp/cmp"
-)
+import "slices"
 
 // Comparison is an observation held against an expected table.
 type Comparison struct {
@@ -59,8 +55,6 @@ type expectation struct {
 // like a cell the table marks unknown, and is listed as such.
 func Compare(t *Table, obs *Observation) *Comparison {
 	cmpn := &Comparison{Platform: obs.Platform, Table: t, Observed: obs.Cells}
-	want := map[Cell]expectation{}
-	got := map[Cell]expectation{}
 	for _, r := range obs.Cells {
 		e, ok := t.Entries[r.Cell]
 		switch {
@@ -72,25 +66,15 @@ func Compare(t *Table, obs *Observation) *Comparison {
 			continue
 		}
 		cmpn.Compared++
-		want[r.Cell] = expectation{e.Outcome, e.Delivery}
-		got[r.Cell] = expectation{r.Outcome, r.Delivery}
+		want := expectation{e.Outcome, e.Delivery}
+		got := expectation{r.Outcome, r.Delivery}
 		if e.Delivery == "" {
-			got[r.Cell] = expectation{r.Outcome, ""} // the table does not say
+			got.Delivery = "" // the table does not say
 		}
-	}
-	if cmp.Equal(want, got) {
-		cmpn.Agree = cmpn.Compared
-		return cmpn
-	}
-	for _, r := range obs.Cells {
-		w, ok := want[r.Cell]
-		if !ok {
-			continue
-		}
-		if cmp.Equal(w, got[r.Cell]) {
+		if got == want {
 			cmpn.Agree++
 		} else {
-			cmpn.Differences = append(cmpn.Differences, Difference{Result: r, Expected: t.Entries[r.Cell]})
+			cmpn.Differences = append(cmpn.Differences, Difference{Result: r, Expected: e})
 		}
 	}
 	slices.SortFunc(cmpn.Differences, func(a, b Difference) int { return a.Cell.Compare(b.Cell) })

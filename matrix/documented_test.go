@@ -12,7 +12,7 @@ import (
 // accept' has put observed outcomes into a table, the observation wins and
 // that platform's cases are skipped.
 func TestDocumentedTables(t *testing.T) {
-	cell := func(fam Family, st State, fa, sa Addr, first, second Option) Cell {
+	cell := func(fam Family, st State, fa, sa AddrKind, first, second Option) Cell {
 		return NewCell(TCP, fam, st, fa, sa, first, second)
 	}
 	tests := []struct {

@@ -53,8 +53,8 @@ type resultJSON struct {
 	Family       *Family       `json:"family"`
 	FirstFamily  *SocketFamily `json:"first_family,omitempty"`
 	SecondFamily *SocketFamily `json:"second_family,omitempty"`
-	FirstAddr    *Addr         `json:"first_addr"`
-	SecondAddr   *Addr         `json:"second_addr"`
+	FirstAddr    *AddrKind     `json:"first_addr"`
+	SecondAddr   *AddrKind     `json:"second_addr"`
 	State        *State        `json:"state"`
 	First        *Option       `json:"first"`
 	Second       *Option       `json:"second"`

@@ -245,8 +245,8 @@ func parseCellLine(file string, n int, raw string, words []string) (Cell, Outcom
 		func(w string) (err error) { c.Proto, err = ParseProto(w); return err },
 		func(w string) (err error) { c.Family, err = ParseFamily(w); return err },
 		func(w string) (err error) { c.State, err = ParseState(w); return err },
-		func(w string) (err error) { c.FirstAddr, err = ParseAddr(w); return err },
-		func(w string) (err error) { c.SecondAddr, err = ParseAddr(w); return err },
+		func(w string) (err error) { c.FirstAddr, err = ParseAddrKind(w); return err },
+		func(w string) (err error) { c.SecondAddr, err = ParseAddrKind(w); return err },
 		func(w string) (err error) { c.First, err = ParseOption(w); return err },
 		func(w string) (err error) { c.Second, err = ParseOption(w); return err },
 	} {

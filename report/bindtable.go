@@ -193,14 +193,14 @@ func (p *printer) summaryTable(cols []Column, cellsOf func(first, second matrix.
 	}
 }
 
-type addrPair struct{ first, second matrix.Addr }
+type addrPair struct{ first, second matrix.AddrKind }
 
 func (a addrPair) String() string { return a.first.String()[:1] + a.second.String()[:1] }
 
 func addrPairs() []addrPair {
 	var out []addrPair
-	for _, f := range matrix.Addrs() {
-		for _, s := range matrix.Addrs() {
+	for _, f := range matrix.AddrKinds() {
+		for _, s := range matrix.AddrKinds() {
 			out = append(out, addrPair{f, s})
 		}
 	}

@@ -83,3 +83,15 @@ func (g grid) at(first, second matrix.Option) string {
 	}
 	return "-"
 }
+
+// observationGrids lays out an observation's cells, each showing its
+// outcome and delivery: what the text and Markdown renderings print.
+func observationGrids(obs *matrix.Observation) []grid {
+	byCell := map[matrix.Cell]matrix.Result{}
+	var cells []matrix.Cell
+	for _, r := range obs.Cells {
+		byCell[r.Cell] = r
+		cells = append(cells, r.Cell)
+	}
+	return grids(cells, func(c matrix.Cell) string { return resultText(byCell[c]) })
+}

@@ -15,13 +15,7 @@ type markdown struct{}
 func (markdown) Observation(w io.Writer, obs *matrix.Observation) error {
 	p := &printer{w: w}
 	p.f("## bindmatrix on %s\n\n%d cells.\n", mdEscape(platformLine(obs.Platform)), len(obs.Cells))
-	byCell := map[matrix.Cell]matrix.Result{}
-	var cells []matrix.Cell
-	for _, r := range obs.Cells {
-		byCell[r.Cell] = r
-		cells = append(cells, r.Cell)
-	}
-	for _, g := range grids(cells, func(c matrix.Cell) string { return resultText(byCell[c]) }) {
+	for _, g := range observationGrids(obs) {
 		p.mdGrid(g)
 	}
 	p.mdUnreached(obs.Cells)

@@ -14,13 +14,7 @@ type text struct{}
 func (text) Observation(w io.Writer, obs *matrix.Observation) error {
 	p := &printer{w: w}
 	p.f("%s: %d cells\n", platformLine(obs.Platform), len(obs.Cells))
-	byCell := map[matrix.Cell]matrix.Result{}
-	var cells []matrix.Cell
-	for _, r := range obs.Cells {
-		byCell[r.Cell] = r
-		cells = append(cells, r.Cell)
-	}
-	for _, g := range grids(cells, func(c matrix.Cell) string { return resultText(byCell[c]) }) {
+	for _, g := range observationGrids(obs) {
 		p.f("\n")
 		p.grid(g)
 	}

@@ -15,6 +15,9 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/bindmatrix/bindmatrix/internal/deliver"
+	"github.com/bindmatrix/bindmatrix/internal/socktable"
+	"github.com/bindmatrix/bindmatrix/internal/witness"
 	"github.com/bindmatrix/bindmatrix/matrix"
 )
 
@@ -36,6 +39,9 @@ import (
 // no SOCK_DESTROY). Each entry keeps a port from bind(0) for that minute, so
 // a time-based -benchtime (thousands of iterations of the time_wait cell)
 // can use up the ephemeral ports for whatever runs next on the machine.
+
+// bareBacklog is the listen backlog of package sock.
+const bareBacklog = 128
 
 func reportPerCell(b *testing.B, cells int) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*cells), "ns/cell")
@@ -76,14 +82,9 @@ func BenchmarkCell(b *testing.B) {
 	for _, bm := range benchmarks {
 		b.Run(bm[0], func(b *testing.B) {
 			c := oneCell(b, bm[1])
-			w, err := newWitness()
-			if err != nil {
-				b.Fatalf("witness: %v", err)
-			}
-			defer w.close()
-			book := newPortBook()
+			w := testWorker(b)
 			for b.Loop() {
-				if r := runCell(c, w, book); r.Outcome == matrix.Unreached {
+				if r := w.runCell(c); r.Outcome == matrix.Unreached {
 					b.Fatalf("%s unreached: %s", c, r.Note)
 				}
 			}
@@ -126,13 +127,17 @@ func BenchmarkFloor(b *testing.B) {
 }
 
 // BenchmarkProcScript is the floor plus the proof a straightforward script
-// would give: it reads /proc/net/tcp (procTCPState) to see the accepted
-// connection ESTABLISHED, or to wait for it to reach TIME_WAIT.
+// would give: it reads /proc/net/tcp to see the accepted connection
+// ESTABLISHED, or to wait for it to reach TIME_WAIT.
 func BenchmarkProcScript(b *testing.B) {
 	cells := classicTCPCells(b)
+	proc, err := witness.Open(witness.Proc)
+	if err != nil {
+		b.Fatal(err)
+	}
 	for b.Loop() {
 		for _, c := range cells {
-			if err := bareCell(c, procTCPState); err != nil {
+			if err := bareCell(c, proc.Lookup); err != nil {
 				b.Fatalf("%s: %v", c, err)
 			}
 		}
@@ -180,7 +185,7 @@ func bareSocket(c matrix.Cell, opt int) (int, error) {
 	return fd, nil
 }
 
-func bareAddr(c matrix.Cell, a matrix.Addr, port int) unix.Sockaddr {
+func bareAddr(c matrix.Cell, a matrix.AddrKind, port int) unix.Sockaddr {
 	if c.Family == matrix.IPv6 {
 		sa := &unix.SockaddrInet6{Port: port}
 		if a == matrix.Specific {
@@ -209,8 +214,8 @@ func sockPort(fd int) (netip.AddrPort, error) {
 	return netip.AddrPort{}, fmt.Errorf("getsockname: unexpected %T", sa)
 }
 
-// tcpLookup answers "what state is this connection in", as procTCPState does.
-type tcpLookup func(local, remote netip.AddrPort) (tcpState, bool, error)
+// tcpLookup answers "what state is this connection in", as a witness does.
+type tcpLookup func(local, remote netip.AddrPort) (socktable.Entry, bool, error)
 
 // bareCell makes one cell's socket calls: the first socket into its state,
 // the second socket's option, bind and listen, and every close. With prove
@@ -242,11 +247,11 @@ func bareCell(c matrix.Cell, prove tcpLookup) error {
 	port := int(local.Port())
 	switch c.State {
 	case matrix.Listening:
-		if err := unix.Listen(first, listenBacklog); err != nil {
+		if err := unix.Listen(first, bareBacklog); err != nil {
 			return fmt.Errorf("listen: %w", err)
 		}
 	case matrix.Established, matrix.TimeWait:
-		if err := unix.Listen(first, listenBacklog); err != nil {
+		if err := unix.Listen(first, bareBacklog); err != nil {
 			return fmt.Errorf("listen: %w", err)
 		}
 		client, err := bareSocket(c, 0)
@@ -275,8 +280,8 @@ func bareCell(c matrix.Cell, prove tcpLookup) error {
 		open = open[1:]
 		if c.State == matrix.Established {
 			if prove != nil {
-				if st, found, err := prove(serverAddr, clientAddr); err != nil || !found || st != tcpEstablished {
-					return fmt.Errorf("not established: state %v found %v err %v", st, found, err)
+				if e, found, err := prove(serverAddr, clientAddr); err != nil || !found || e.State != socktable.Established {
+					return fmt.Errorf("not established: state %v found %v err %v", e.State, found, err)
 				}
 			}
 			// Reset rather than close at the end, as runCell does, so
@@ -305,7 +310,7 @@ func bareCell(c matrix.Cell, prove tcpLookup) error {
 	}
 	open = append(open, second)
 	// The outcome of bind and listen is the cell's answer, not an error here.
-	if unix.Bind(second, bareAddr(c, c.SecondAddr, port)) == nil && unix.Listen(second, listenBacklog) == nil &&
+	if unix.Bind(second, bareAddr(c, c.SecondAddr, port)) == nil && unix.Listen(second, bareBacklog) == nil &&
 		c.State == matrix.Listening {
 		return bareDeliver(c, port, first, second)
 	}
@@ -352,7 +357,7 @@ func bareDeliver(c matrix.Cell, port, first, second int) error {
 		}
 		accept()
 	}
-	for deadline := time.Now().Add(deliveryPatience); got[0]+got[1] < len(clients) && time.Now().Before(deadline); {
+	for deadline := time.Now().Add(deliver.DefaultPatience); got[0]+got[1] < len(clients) && time.Now().Before(deadline); {
 		time.Sleep(50 * time.Microsecond)
 		accept()
 	}
@@ -365,15 +370,15 @@ func bareDeliver(c matrix.Cell, port, first, second int) error {
 func waitTimeWait(prove tcpLookup, server, client netip.AddrPort) error {
 	deadline := time.Now().Add(2 * time.Second)
 	for {
-		st, found, err := prove(server, client)
+		e, found, err := prove(server, client)
 		if err != nil {
 			return err
 		}
-		if found && st == tcpTimeWait {
+		if found && e.State == socktable.TimeWait {
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("%v<->%v: state %v found %v, want TIME_WAIT", server, client, st, found)
+			return fmt.Errorf("%v<->%v: state %v found %v, want TIME_WAIT", server, client, e.State, found)
 		}
 		runtime.Gosched()
 	}

@@ -10,11 +10,11 @@ import (
 // TestReusePortSharesTraffic: two Linux listeners that both set
 // SO_REUSEPORT on the same address share the connections (socket(7)); with
 // a specific and a wildcard socket the kernel prefers the specific one.
-// Run in this process and with the second socket in a child.
+// Run in this process and with the second socket in a helper process.
 func TestReusePortSharesTraffic(t *testing.T) {
 	for _, proc := range []matrix.Process{matrix.SameProcess, matrix.OtherProcess} {
 		for _, tc := range []struct {
-			first, second matrix.Addr
+			first, second matrix.AddrKind
 			want          matrix.Delivery
 		}{
 			{matrix.Specific, matrix.Specific, matrix.DeliveredBoth},
@@ -25,8 +25,7 @@ func TestReusePortSharesTraffic(t *testing.T) {
 			c := matrix.NewCell(matrix.TCP, matrix.IPv4, matrix.Listening, tc.first, tc.second, matrix.ReusePort, matrix.ReusePort)
 			c.Process = proc
 			t.Run(c.Name(), func(t *testing.T) {
-				w := mustWitness(t)
-				r := runCell(c, w, newPortBook())
+				r := testWorker(t).runCell(c)
 				if r.Outcome != matrix.OK || r.Delivery != tc.want {
 					t.Errorf("outcome %s delivery %q, want ok and %q (%s)", r.Outcome, r.Delivery, tc.want, r.Note)
 				}
@@ -40,7 +39,7 @@ func TestReusePortSharesTraffic(t *testing.T) {
 // the check as soon as both sockets have received.
 func TestDeliveryCountsEveryConnection(t *testing.T) {
 	c := matrix.NewCell(matrix.UDP, matrix.IPv6, matrix.Bound, matrix.Wildcard, matrix.Wildcard, matrix.ReusePort, matrix.ReusePort)
-	r := runCell(c, mustWitness(t), newPortBook())
+	r := testWorker(t).runCell(c)
 	if r.Outcome != matrix.OK || r.Delivery != matrix.DeliveredBoth {
 		t.Fatalf("outcome %s delivery %q: %s", r.Outcome, r.Delivery, r.Note)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/bindmatrix/bindmatrix/internal/host"
 	"github.com/bindmatrix/bindmatrix/matrix"
 )
 
@@ -128,7 +129,7 @@ func TestRunsAreDeterministic(t *testing.T) {
 // the expected table: cells of one run must never see the other's sockets.
 func TestConcurrentRunsAgreeWithTheTable(t *testing.T) {
 	cells := classicTCPCells(t)
-	platform := ThisPlatform()
+	platform := host.Platform()
 	table, err := matrix.LoadTable(os.DirFS("../matrix/expected"), "matrix/expected", platform.Name)
 	if err != nil {
 		t.Fatalf("expected table for %s: %v", platform.Name, err)

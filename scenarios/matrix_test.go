@@ -4,12 +4,24 @@ import (
 	"os"
 	"testing"
 
+	"github.com/bindmatrix/bindmatrix/internal/child"
+	"github.com/bindmatrix/bindmatrix/internal/host"
+	"github.com/bindmatrix/bindmatrix/internal/ports"
+	"github.com/bindmatrix/bindmatrix/internal/reexec"
+	"github.com/bindmatrix/bindmatrix/internal/sock"
 	"github.com/bindmatrix/bindmatrix/matrix"
 )
 
 func TestMain(m *testing.M) {
-	ChildMain() // process=other cells start this test binary as their second socket
+	reexec.Main(child.Role) // other-process cells start this test binary as their helper
 	os.Exit(m.Run())
+}
+
+// testWorker is a worker of its own, closed when the test ends.
+func testWorker(tb testing.TB) *worker {
+	w := newWorker(ports.NewBook())
+	tb.Cleanup(w.close)
+	return w
 }
 
 // TestMatrix runs every cell on this machine and holds each to the checked-in
@@ -17,7 +29,7 @@ func TestMain(m *testing.M) {
 // JUnit list each cell, and `go test -run 'TestMatrix/tcp/ipv4/time_wait'`
 // picks some.
 func TestMatrix(t *testing.T) {
-	platform := ThisPlatform()
+	platform := host.Platform()
 	table, err := matrix.LoadTable(os.DirFS("../matrix/expected"), "matrix/expected", platform.Name)
 	if err != nil {
 		t.Fatalf("expected table for %s: %v", platform.Name, err)
@@ -51,12 +63,13 @@ func TestMatrix(t *testing.T) {
 }
 
 func TestUnsupportedOptionIsNotAttempted(t *testing.T) {
+	w := testWorker(t)
 	for _, o := range matrix.Options() {
-		if _, _, exists := sockoptOf(o); exists {
+		if sock.OptionExists(o) {
 			continue
 		}
 		c := matrix.NewCell(matrix.TCP, matrix.IPv4, matrix.Listening, matrix.Specific, matrix.Specific, o, matrix.None)
-		r := runCell(c, nil, newPortBook())
+		r := w.runCell(c)
 		if r.Outcome != matrix.Unsupported || r.Note == "" {
 			t.Errorf("%s: outcome %s note %q, want unsupported with a reason", c, r.Outcome, r.Note)
 		}

@@ -8,6 +8,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/bindmatrix/bindmatrix/internal/child"
+	"github.com/bindmatrix/bindmatrix/internal/host"
+	"github.com/bindmatrix/bindmatrix/internal/ports"
+	"github.com/bindmatrix/bindmatrix/internal/witness"
 	"github.com/bindmatrix/bindmatrix/matrix"
 )
 
@@ -27,9 +31,9 @@ type Options struct {
 // few milliseconds; seconds under Wine): only a hung cell reaches it.
 const DefaultCellTimeout = 30 * time.Second
 
-// witnessEnv forces a witness, for comparing them or for seeing how a run
+// WitnessEnv forces a witness, for comparing them or for seeing how a run
 // without one reports: "proc" reads /proc/net/tcp (Linux), "none" uses none.
-const witnessEnv = "BINDMATRIX_WITNESS"
+const WitnessEnv = "BINDMATRIX_WITNESS"
 
 // Run runs the cells on this machine and returns the observation, cells in
 // the order given.
@@ -44,26 +48,24 @@ func Run(cells []matrix.Cell, opt Options) *matrix.Observation {
 		timeout = DefaultCellTimeout
 	}
 	results := make([]matrix.Result, len(cells))
-	book := newPortBook()
+	book := ports.NewBook()
 	var next, done atomic.Int64
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
-			w, witnessErr := chooseWitness()
+			w := newWorker(book)
 			defer func() { w.close() }()
 			for {
 				i := int(next.Add(1) - 1)
 				if i >= len(cells) {
 					return
 				}
-				r, finished := runWithin(cells[i], w, book, timeout)
+				r, finished := w.runWithin(cells[i], timeout)
 				if !finished {
-					// The hung cell keeps its witness (closing it under
-					// the cell would be a race); this worker takes a new one.
-					w, witnessErr = chooseWitness()
-				}
-				if witnessErr != nil && r.Outcome == matrix.Unreached {
-					r.Note += " (" + witnessErr.Error() + ")"
+					// The hung cell keeps its worker's witness and helpers
+					// (closing them under it would be a race); this
+					// goroutine goes on with new ones.
+					w = newWorker(book)
 				}
 				results[i] = r
 				n := int(done.Add(1))
@@ -74,22 +76,50 @@ func Run(cells []matrix.Cell, opt Options) *matrix.Observation {
 		})
 	}
 	wg.Wait()
-	removeOtherUserExe()
-	return &matrix.Observation{Schema: matrix.Schema, Platform: ThisPlatform(), Cells: results}
+	return &matrix.Observation{Schema: matrix.Schema, Platform: host.Platform(), Cells: results}
 }
 
-// chooseWitness opens this OS's witness, or the one witnessEnv names. A
-// nil witness is valid: cells that need it report unreached, with the reason.
-func chooseWitness() (*witness, error) {
-	switch v := os.Getenv(witnessEnv); v {
-	case "none":
-		return nil, fmt.Errorf("no witness: %s=none", witnessEnv)
-	case "proc":
-		return procWitness()
-	case "":
-		return newWitness()
-	default:
-		return nil, fmt.Errorf("no witness: %s=%q is neither proc nor none", witnessEnv, v)
+// worker is what one goroutine of a run needs for its cells: a witness
+// (one serves one goroutine), and helper processes for the second sockets
+// of other-process cells, started when first needed and replaced when one
+// dies.
+type worker struct {
+	book       *ports.Book
+	witness    witness.Witness
+	witnessErr error
+	helpers    map[matrix.Process]*child.Helper
+}
+
+func newWorker(book *ports.Book) *worker {
+	kind := os.Getenv(WitnessEnv)
+	w, err := witness.Open(kind)
+	if err != nil && kind != "" {
+		err = fmt.Errorf("%s=%s: %w", WitnessEnv, kind, err)
+	}
+	return &worker{book: book, witness: w, witnessErr: err, helpers: map[matrix.Process]*child.Helper{}}
+}
+
+// helper is the worker's helper process for p, started if need be.
+func (w *worker) helper(p matrix.Process) (*child.Helper, error) {
+	if h := w.helpers[p]; h != nil && h.Alive() {
+		return h, nil
+	}
+	user := child.SameUser
+	if p == matrix.OtherUser {
+		user = child.OtherUser
+	}
+	h, err := child.Start(user)
+	if err != nil {
+		return nil, err
+	}
+	w.helpers[p] = h
+	return h, nil
+}
+
+func (w *worker) close() {
+	w.witness.Close()
+	for _, h := range w.helpers {
+		h.Stop()
 	}
 }
 
@@ -99,11 +129,11 @@ var beforeCell = func(matrix.Cell) {}
 // runWithin runs a cell with a time limit. A cell past it is left to finish
 // on its own (it closes its own sockets when it does) and reported
 // unreached; finished says whether it came back in time.
-func runWithin(c matrix.Cell, w *witness, book *portBook, timeout time.Duration) (r matrix.Result, finished bool) {
+func (w *worker) runWithin(c matrix.Cell, timeout time.Duration) (r matrix.Result, finished bool) {
 	result := make(chan matrix.Result, 1)
 	go func() {
 		beforeCell(c)
-		result <- runCell(c, w, book)
+		result <- w.runCell(c)
 	}()
 	timer := time.NewTimer(timeout)
 	defer timer.Stop()

@@ -37,7 +37,7 @@ func TestHungCellIsUnreachedAndTheRunGoesOn(t *testing.T) {
 // TestRunWithoutWitness: with no way to read the TCP table, the states that
 // need it are unreached and say why; the others still run.
 func TestRunWithoutWitness(t *testing.T) {
-	t.Setenv(witnessEnv, "none")
+	t.Setenv(WitnessEnv, "none")
 	f, _ := matrix.ParseFilter("proto=tcp,process=same,family=ipv4,first=none,second=none,first_addr=specific,second_addr=specific")
 	obs := Run(f.Cells(), Options{})
 	for _, r := range obs.Cells {
@@ -45,7 +45,7 @@ func TestRunWithoutWitness(t *testing.T) {
 		if needsWitness != (r.Outcome == matrix.Unreached) {
 			t.Errorf("%s: outcome %s without a witness", r.Cell, r.Outcome)
 		}
-		if needsWitness && !strings.Contains(r.Note, witnessEnv+"=none") {
+		if needsWitness && !strings.Contains(r.Note, WitnessEnv+"=none") {
 			t.Errorf("%s: note %q does not say why there is no witness", r.Cell, r.Note)
 		}
 	}

@@ -6,96 +6,35 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/bindmatrix/bindmatrix/internal/accept"
+	"github.com/bindmatrix/bindmatrix/internal/gather"
 	"github.com/bindmatrix/bindmatrix/lane"
 	"github.com/bindmatrix/bindmatrix/matrix"
 	"github.com/bindmatrix/bindmatrix/report"
-	"github.com/bindmatrix/bindmatrix/scenarios"
 )
 
-// source says where an observation comes from: a file, or a run here.
-type source struct {
-	observed string
-	under    string
-	kernel   string
-	only     string
-	parallel int
-	verbose  bool
-}
+// sourceFlags are the flags that say where an observation comes from.
+type sourceFlags struct{ gather.Source }
 
-func (s *source) register(fs *flag.FlagSet, withFile bool) {
+func (s *sourceFlags) register(fs *flag.FlagSet, withFile bool) {
 	if withFile {
-		fs.StringVar(&s.observed, "observed", "", "read the observation from `FILE` (JSON, schema 1) instead of running the matrix here")
+		fs.StringVar(&s.Observed, "observed", "", "read the observation from `FILE` (JSON, schema 1) instead of running the matrix here")
 	}
-	fs.StringVar(&s.only, "only", "", "run or keep only cells matching `key=value,...` (keys: "+strings.Join(matrix.FieldNames(), ", ")+"); repeat a key for alternatives")
-	fs.IntVar(&s.parallel, "parallel", 0, "cells to run at once (0: GOMAXPROCS)")
-	fs.BoolVar(&s.verbose, "v", false, "show a counter of cells done on stderr")
-	fs.StringVar(&s.under, "under", "", "run the matrix in a lane instead of this process: `LANE` is "+strings.Join(lane.Names, " or "))
-	fs.StringVar(&s.kernel, "kernel", "", "with -under qemu: the Linux kernel image (`VMLINUZ`) to boot")
+	fs.StringVar(&s.Only, "only", "", "run or keep only cells matching `key=value,...` (keys: "+strings.Join(matrix.FieldNames(), ", ")+"); repeat a key for alternatives")
+	fs.IntVar(&s.Parallel, "parallel", 0, "cells to run at once (0: GOMAXPROCS)")
+	fs.BoolVar(&s.Verbose, "v", false, "show a counter of cells done on stderr")
+	fs.StringVar(&s.Under, "under", "", "run the matrix in a lane instead of this process: `LANE` is "+strings.Join(lane.Names, " or "))
+	fs.StringVar(&s.Kernel, "kernel", "", "with -under qemu: the Linux kernel image (`VMLINUZ`) to boot")
 }
 
-func (s *source) observation(stderr io.Writer) (*matrix.Observation, error) {
-	filter, err := matrix.ParseFilter(s.only)
-	if err != nil {
-		return nil, usageErrorf("-only: %v", err)
-	}
-	if s.observed != "" && (s.under != "" || s.kernel != "") {
-		return nil, usageErrorf("-observed reads a file; -under and -kernel run the matrix: give one or the other")
-	}
-	if s.parallel < 0 {
-		return nil, usageErrorf("-parallel %d: give a count of cells, or 0 for GOMAXPROCS", s.parallel)
-	}
-	if s.observed != "" {
-		data, err := os.ReadFile(s.observed)
-		if err != nil {
-			return nil, &matrix.InputError{File: s.observed, Msg: err.Error()}
-		}
-		obs, err := matrix.DecodeObservation(s.observed, data)
-		if err != nil {
-			return nil, err
-		}
-		var kept []matrix.Result
-		for _, r := range obs.Cells {
-			if filter.MatchResult(r) {
-				kept = append(kept, r)
-			}
-		}
-		if len(kept) == 0 {
-			return nil, usageErrorf("-only %q keeps none of the %d cells in %s", s.only, len(obs.Cells), s.observed)
-		}
-		obs.Cells = kept
-		return obs, nil
-	}
-	if s.under != "" {
-		return lane.Run(lane.Config{Under: s.under, Kernel: s.kernel, Only: s.only, Parallel: s.parallel, Log: stderr, Verbose: s.verbose})
-	}
-	if s.kernel != "" {
-		return nil, usageErrorf("-kernel needs -under qemu")
-	}
-	cells := filter.CellsOn(scenarios.ThisPlatform().Name)
-	if len(cells) == 0 {
-		return nil, usageErrorf("-only %q selects no cells", s.only)
-	}
-	opt := scenarios.Options{Parallel: s.parallel}
-	if s.verbose {
-		opt.Progress = func(done, total int) {
-			if done == total || done%16 == 0 {
-				fmt.Fprintf(stderr, "\r%d/%d cells", done, total)
-			}
-			if done == total {
-				fmt.Fprintln(stderr)
-			}
-		}
-	}
-	obs := scenarios.Run(cells, opt)
-	if _, named := filter["delivery"]; named {
-		obs.Cells = slices.DeleteFunc(obs.Cells, func(r matrix.Result) bool { return !filter.MatchResult(r) })
-	}
-	return obs, nil
+func (s *sourceFlags) observation(stderr io.Writer) (*matrix.Observation, error) {
+	src := s.Source
+	src.Log = stderr
+	return src.Observation()
 }
 
 // tables says where expected tables come from: a directory, or the copy
@@ -144,7 +83,7 @@ func cmdVerdict(args []string, stdout, stderr io.Writer) (int, error) {
 		fmt.Fprintf(stderr, "%s\nFlags of bindmatrix without a command:\n", usage)
 		fs.PrintDefaults()
 	}
-	var src source
+	var src sourceFlags
 	var tab tables
 	src.register(fs, false)
 	tab.register(fs)
@@ -156,7 +95,7 @@ func cmdVerdict(args []string, stdout, stderr io.Writer) (int, error) {
 
 func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 	fs := newFlags("run", "Run the matrix here and print what every cell did.", stderr)
-	var src source
+	var src sourceFlags
 	asJSON := fs.Bool("json", false, "print the observation document (JSON, schema 1) instead of text")
 	src.register(fs, false)
 	if err := parse(fs, args); err != nil {
@@ -182,7 +121,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 
 func cmdCheck(args []string, stdout, stderr io.Writer) (int, error) {
 	fs := newFlags("check", "Compare an observation (a file, or a fresh run here) with the expected table of its platform.", stderr)
-	var src source
+	var src sourceFlags
 	var tab tables
 	src.register(fs, true)
 	tab.register(fs)
@@ -193,7 +132,7 @@ func cmdCheck(args []string, stdout, stderr io.Writer) (int, error) {
 	return compare(&src, &tab, *format, stdout, stderr)
 }
 
-func compare(src *source, tab *tables, format string, stdout, stderr io.Writer) (int, error) {
+func compare(src *sourceFlags, tab *tables, format string, stdout, stderr io.Writer) (int, error) {
 	r, err := report.New(format)
 	if err != nil {
 		return exitBadInput, usageErrorf("-format: %v", err)
@@ -240,7 +179,7 @@ func cmdReport(args []string, stdout, stderr io.Writer) (int, error) {
 	if err != nil {
 		return exitBadInput, usageErrorf("-format: %v", err)
 	}
-	src := source{observed: *observed}
+	src := sourceFlags{Source: gather.Source{Observed: *observed}}
 	if *against {
 		return compare(&src, &tab, *format, stdout, stderr)
 	}
@@ -253,7 +192,7 @@ func cmdReport(args []string, stdout, stderr io.Writer) (int, error) {
 
 func cmdAccept(args []string, stdout, stderr io.Writer) (int, error) {
 	fs := newFlags("accept", "Write an observation (a file, or a fresh run here) into its platform's expected table,\nkeeping the table's comments. Review the diff before committing.", stderr)
-	var src source
+	var src sourceFlags
 	src.register(fs, true)
 	dir := fs.String("expected", matrix.ExpectedDir, "the expected tables' `DIR` to write into")
 	if err := parse(fs, args); err != nil {
@@ -266,82 +205,21 @@ func cmdAccept(args []string, stdout, stderr io.Writer) (int, error) {
 	if err != nil {
 		return exitBadInput, err
 	}
-	name := obs.Platform.Name
-	file := filepath.Join(*dir, name+".txt")
-	table, err := matrix.ReadTable(os.DirFS(*dir), *dir, name)
-	if errors.Is(err, matrix.ErrNoTable) {
-		table, err = matrix.NewTable(file, name), nil
-	}
-	if err != nil {
+	s, err := accept.Into(*dir, obs, time.Now())
+	switch {
+	case errors.Is(err, accept.ErrHoles):
+		return exitIncomplete, err
+	case err != nil:
 		return exitBadInput, err
 	}
-	prov := observedProvenance(obs.Platform)
-	if all := len(matrix.AllCellsOn(name)); len(obs.Cells) < all {
-		prov += fmt.Sprintf(" (%d of %d cells)", len(obs.Cells), all)
+	p := obs.Platform
+	fmt.Fprintf(stdout, "wrote %s: %d cells from %s %s %s", s.File, s.Accepted, p.Name, p.Kernel, p.GOARCH)
+	if s.Kept > 0 {
+		fmt.Fprintf(stdout, "; %d unreached cells kept their old expectation", s.Kept)
 	}
-	unaccepted := table.Accept(obs, matrix.Provenance{Kind: "observed", Text: prov})
-	var holes []string
-	kept, outside := 0, 0
-	for _, r := range unaccepted {
-		_, had := table.Entries[r.Cell]
-		switch {
-		case !table.Covers(r.Cell):
-			outside++
-		case !had:
-			holes = append(holes, fmt.Sprintf("  %s: %s", r.Cell, r.Note))
-		default:
-			kept++
-		}
-	}
-	if len(holes) > 0 {
-		return exitIncomplete, fmt.Errorf("not writing %s: %d unreached cells have no expectation yet:\n%s",
-			file, len(holes), strings.Join(holes, "\n"))
-	}
-	if err := writeFileAtomic(file, table.Format()); err != nil {
-		return exitBadInput, err
-	}
-	fmt.Fprintf(stdout, "wrote %s: %d cells from %s", file, len(obs.Cells)-len(unaccepted), platformName(obs.Platform))
-	if kept > 0 {
-		fmt.Fprintf(stdout, "; %d unreached cells kept their old expectation", kept)
-	}
-	if outside > 0 {
-		fmt.Fprintf(stdout, "; %d cells outside the table's scope (%s) left out: remove its scope line to take them", outside, table.Scope)
+	if s.Outside > 0 {
+		fmt.Fprintf(stdout, "; %d cells outside the table's scope (%s) left out: remove its scope line to take them", s.Outside, s.Scope)
 	}
 	fmt.Fprintln(stdout)
 	return exitAgree, nil
-}
-
-func platformName(p matrix.Platform) string {
-	return fmt.Sprintf("%s %s %s", p.Name, p.Kernel, p.GOARCH)
-}
-
-func observedProvenance(p matrix.Platform) string {
-	return fmt.Sprintf("%s kernel %s %s/%s %s %s", p.Name, p.Kernel, p.GOOS, p.GOARCH, p.Go, time.Now().UTC().Format("2006-01-02"))
-}
-
-// writeFileAtomic replaces file only once the new content is complete, so a
-// failed write never leaves a half table behind. The file keeps its mode
-// (0644 when new): a temporary file is created private.
-func writeFileAtomic(file string, data []byte) error {
-	mode := os.FileMode(0o644)
-	if st, err := os.Stat(file); err == nil {
-		mode = st.Mode().Perm()
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(file), ".bindmatrix-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), file)
 }

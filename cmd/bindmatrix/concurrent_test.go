@@ -16,10 +16,42 @@ import (
 	"github.com/bindmatrix/bindmatrix/matrix"
 )
 
+// These tests run the command in surroundings a script cannot make (two at
+// once, a network namespace, no /proc). binaryPath is the command that
+// testscript.Main installed on PATH: this test binary, as bindmatrix.
+func binaryPath(t *testing.T) string {
+	t.Helper()
+	p, err := exec.LookPath("bindmatrix")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func bindmatrix(t *testing.T, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(binaryPath(t), args...)
+	cmd.Dir = t.TempDir()
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if err != nil && !errors.As(err, &exit) {
+		t.Fatalf("bindmatrix %v: %v", args, err)
+	}
+	return result{cmd.ProcessState.ExitCode(), stdout.String(), stderr.String()}
+}
+
 // TestTwoChecksAtOnce starts two `bindmatrix check` processes at the same
 // moment on this machine: each must get the right answer for every cell,
 // although the other one is binding ports beside it all the time.
 func TestTwoChecksAtOnce(t *testing.T) {
+	binary := binaryPath(t)
 	const processes = 2
 	cmds := make([]*exec.Cmd, processes)
 	outs := make([][2]bytes.Buffer, processes)
@@ -73,6 +105,7 @@ func notAgreeing(stdout string) string {
 // difference (1) or bad input (2).
 func TestPortExhaustionIsIncompleteNotWrong(t *testing.T) {
 	inNetns := isolatedNetwork(t)
+	binary := binaryPath(t)
 	for _, tc := range []struct {
 		name     string
 		ports    string // net.ipv4.ip_local_port_range in the namespace
@@ -144,7 +177,7 @@ func TestPortExhaustionIsIncompleteNotWrong(t *testing.T) {
 			if unreached > 0 {
 				want = exitIncomplete
 			}
-			c := bindmatrix(t, t.TempDir(), "check", "-observed", file)
+			c := bindmatrix(t, "check", "-observed", file)
 			if c.code != want {
 				t.Errorf("check -observed on a run that ran out of ports (%d cells unreached): exit code %d, want %d\n%s\nstderr:\n%s",
 					unreached, c.code, want, notAgreeing(c.stdout), c.stderr)
@@ -201,6 +234,7 @@ func needed(t *testing.T, what, how string) {
 // forced onto /proc/net/tcp with /proc gone, the cells that need a witness
 // are unreached with the reason and the run is incomplete (exit 3).
 func TestRunWithoutProc(t *testing.T) {
+	binary := binaryPath(t)
 	unshare, err := exec.LookPath("unshare")
 	testenv.Need(t, err == nil && os.Geteuid() == 0, "unshare and root (for a mount namespace without /proc)", "run the tests as root on Linux")
 	for _, tc := range []struct {

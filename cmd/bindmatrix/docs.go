@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/bindmatrix/bindmatrix/internal/atomicfile"
+	"github.com/bindmatrix/bindmatrix/internal/gather"
 	"github.com/bindmatrix/bindmatrix/matrix"
 	"github.com/bindmatrix/bindmatrix/report"
 )
@@ -49,7 +51,7 @@ func cmdDocs(args []string, stdout, stderr io.Writer) (int, error) {
 	if err := os.MkdirAll(filepath.Dir(*out), 0o755); err != nil {
 		return exitBadInput, err
 	}
-	if err := writeFileAtomic(*out, b.Bytes()); err != nil {
+	if err := atomicfile.WriteFile(*out, b.Bytes(), 0o644); err != nil {
 		return exitBadInput, err
 	}
 	fmt.Fprintf(stdout, "wrote %s: %d platforms\n", *out, len(cols))
@@ -75,7 +77,7 @@ func docColumns(dir string, observed []string) ([]report.Column, error) {
 		cols = append(cols, report.TableColumn(t))
 	}
 	for _, file := range observed {
-		obs, err := (&source{observed: file}).observation(io.Discard)
+		obs, err := gather.ReadFile(file)
 		if err != nil {
 			return nil, err
 		}

@@ -1,7 +1,7 @@
 // Command bindmatrix runs the socket bind() matrix on this machine, compares
 // what happened with the checked-in expected table for this platform, and
 // renders the differences. It holds flags and exit codes only; the work is
-// done by packages matrix, scenarios and report.
+// done by packages matrix, scenarios, report and the internal ones.
 package main
 
 import (
@@ -11,9 +11,11 @@ import (
 	"io"
 	"os"
 
+	"github.com/bindmatrix/bindmatrix/internal/child"
+	"github.com/bindmatrix/bindmatrix/internal/gather"
+	"github.com/bindmatrix/bindmatrix/internal/reexec"
 	"github.com/bindmatrix/bindmatrix/lane"
 	"github.com/bindmatrix/bindmatrix/matrix"
-	"github.com/bindmatrix/bindmatrix/scenarios"
 )
 
 // Exit codes, distinct so that CI can tell a regression from a broken run.
@@ -43,11 +45,12 @@ Exit codes:
   3  incomplete: no differences, but some cells were unreached (their state could not be set up or proven)
 `
 
+// roles are what this binary does when it starts itself: hold sockets for
+// another-process cells, or be the init of a QEMU lane's kernel.
+var roles = []reexec.Role{child.Role, lane.GuestRole(run)}
+
 func main() {
-	scenarios.ChildMain() // the second socket of a process=other cell
-	if lane.IsGuest() {
-		lane.Guest(run, os.Args[1:]) // the init of a QEMU lane's kernel
-	}
+	reexec.Main(roles...)
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
@@ -96,7 +99,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 }
 
 // errUsage marks an error in the command line itself.
-var errUsage = errors.New("usage")
+var errUsage = gather.ErrUsage
 
 func usageErrorf(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", errUsage, fmt.Sprintf(format, args...))

@@ -1,0 +1,205 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/bindmatrix/bindmatrix/internal/host"
+	"github.com/bindmatrix/bindmatrix/internal/reexec"
+	"github.com/bindmatrix/bindmatrix/matrix"
+)
+
+// The command is tested as a user meets it: scripts in testdata/script run
+// `bindmatrix` (this test binary, installed on PATH under that name by
+// testscript) and check exit codes, stdout and stderr. What the platform
+// decides (its table, its cell count) reaches the scripts as variables.
+func TestMain(m *testing.M) {
+	reexec.Main(roles...) // helpers started by a bindmatrix the scripts run
+	testscript.Main(m, map[string]func(){"bindmatrix": main})
+}
+
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir:                 "testdata/script",
+		RequireExplicitExec: true,
+		Setup:               setupScript,
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"exits":       cmdExits,
+			"observation": cmdObservation,
+			"replace":     cmdReplace,
+			"cmpexcept":   cmdCmpExcept,
+			"fulltable":   cmdFullTable,
+		},
+		Condition: func(cond string) (bool, error) {
+			switch cond {
+			case "root":
+				return os.Geteuid() == 0, nil
+			}
+			return false, fmt.Errorf("unknown condition %q", cond)
+		},
+	})
+}
+
+// setupScript gives each script what the platform decides:
+//
+//	PLATFORM  this platform's table name (linux, wine, ...)
+//	CELLS     cells in its default matrix
+//	COMPARED  of those, cells its built-in table has an expectation for
+//	REPO      the repository root (for matrix/expected, docs/)
+func setupScript(env *testscript.Env) error {
+	platform := host.Platform().Name
+	table, err := matrix.LoadTable(matrix.BuiltinTables(), matrix.ExpectedDir, platform)
+	if err != nil {
+		return err
+	}
+	cells := matrix.AllCellsOn(platform)
+	compared := 0
+	for _, c := range cells {
+		if e, ok := table.Entries[c]; ok && e.Outcome != matrix.Unknown {
+			compared++
+		}
+	}
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		return err
+	}
+	env.Setenv("PLATFORM", platform)
+	env.Setenv("CELLS", strconv.Itoa(len(cells)))
+	env.Setenv("COMPARED", strconv.Itoa(compared))
+	env.Setenv("REPO", root)
+	return nil
+}
+
+// exits CODE PROG ARGS... runs PROG and requires exit code CODE; stdout and
+// stderr are then checked as after exec.
+func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: exits CODE PROG [ARGS...]")
+	}
+	want, err := strconv.Atoi(args[0])
+	if err != nil {
+		ts.Fatalf("exits: %v", err)
+	}
+	got := 0
+	if err := ts.Exec(args[1], args[2:]...); err != nil {
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) {
+			ts.Fatalf("%s: %v", args[1], err)
+		}
+		got = exit.ExitCode()
+	}
+	if got != want {
+		ts.Fatalf("%s exited %d, want %d", strings.Join(args[1:], " "), got, want)
+	}
+}
+
+// observation FILE [cells=N] [unreached=N] reads FILE with the reader check
+// uses (every document the tool writes must read back) and checks the
+// number of cells and of unreached ones; every reached cell needs a
+// witness, every unreached one a reason.
+func cmdObservation(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 1 {
+		ts.Fatalf("usage: observation FILE [cells=N] [unreached=N]")
+	}
+	file := ts.MkAbs(args[0])
+	data, err := os.ReadFile(file)
+	ts.Check(err)
+	obs, err := matrix.DecodeObservation(args[0], data)
+	ts.Check(err)
+	unreached := 0
+	for _, r := range obs.Cells {
+		switch {
+		case r.Outcome == matrix.Unreached && r.Note == "":
+			ts.Fatalf("%s: unreached without a reason", r.Cell)
+		case r.Outcome == matrix.Unreached:
+			unreached++
+		case r.Witness == "":
+			ts.Fatalf("%s: %s without a witness", r.Cell, r.Outcome)
+		}
+	}
+	for _, want := range args[1:] {
+		key, value, _ := strings.Cut(want, "=")
+		n, err := strconv.Atoi(value)
+		ts.Check(err)
+		got := map[string]int{"cells": len(obs.Cells), "unreached": unreached}[key]
+		if got != n {
+			ts.Fatalf("%s: %s=%d, want %d", args[0], key, got, n)
+		}
+	}
+}
+
+// replace FILE OLD NEW replaces the first OLD in FILE, which must hold it.
+func cmdReplace(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: replace FILE OLD NEW")
+	}
+	file := ts.MkAbs(args[0])
+	data, err := os.ReadFile(file)
+	ts.Check(err)
+	if !strings.Contains(string(data), args[1]) {
+		ts.Fatalf("%s holds no %q", args[0], args[1])
+	}
+	ts.Check(os.WriteFile(file, []byte(strings.Replace(string(data), args[1], args[2], 1)), 0o644))
+}
+
+// cmpexcept A B PREFIX compares two files, leaving out lines that start
+// with PREFIX.
+func cmdCmpExcept(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 3 {
+		ts.Fatalf("usage: cmpexcept A B PREFIX")
+	}
+	read := func(name string) []string {
+		f, err := os.Open(ts.MkAbs(name))
+		ts.Check(err)
+		defer f.Close()
+		var keep []string
+		for sc := bufio.NewScanner(f); sc.Scan(); {
+			if !strings.HasPrefix(sc.Text(), args[2]) {
+				keep = append(keep, sc.Text())
+			}
+		}
+		return keep
+	}
+	same := strings.Join(read(args[0]), "\n") == strings.Join(read(args[1]), "\n")
+	if same == neg {
+		ts.Fatalf("%s and %s: same apart from %q lines: %v", args[0], args[1], args[2], same)
+	}
+}
+
+// fulltable FILE PLATFORM SCOPE OUTCOME writes a table for PLATFORM that
+// holds every default cell SCOPE selects, each with OUTCOME (and, for
+// unknown, a reason).
+func cmdFullTable(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 4 {
+		ts.Fatalf("usage: fulltable FILE PLATFORM SCOPE OUTCOME")
+	}
+	scope, err := matrix.ParseFilter(args[2])
+	ts.Check(err)
+	var b strings.Builder
+	fmt.Fprintf(&b, "platform %s\nprovenance documented a test\nscope %s\n", args[1], args[2])
+	for _, c := range scope.Select(matrix.AllCellsOn(args[1])) {
+		fmt.Fprintf(&b, "%s %s %s %s %s %s %s %s", c.Proto, c.Family, c.State, c.FirstAddr, c.SecondAddr, c.First, c.Second, args[3])
+		if c.Family == matrix.Dual {
+			fmt.Fprintf(&b, " first_family=%s second_family=%s", c.FirstFamily, c.SecondFamily)
+		}
+		if c.Process != matrix.SameProcess {
+			fmt.Fprintf(&b, " process=%s", c.Process)
+		}
+		if args[3] == string(matrix.Unknown) {
+			b.WriteString(" # not known")
+		}
+		b.WriteString("\n")
+	}
+	file := ts.MkAbs(args[0])
+	ts.Check(os.MkdirAll(filepath.Dir(file), 0o755))
+	ts.Check(os.WriteFile(file, []byte(b.String()), 0o644))
+}

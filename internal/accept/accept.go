@@ -1,0 +1,96 @@
+// Package accept folds an observation into its platform's expected table
+// file: observed outcomes replace expected ones, comments stay where they
+// were, and the provenance names where and when the observation was made.
+// The file is written only once the new table reads back with the same
+// reader check uses, under a lock, and atomically.
+package accept
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/bindmatrix/bindmatrix/internal/atomicfile"
+	"github.com/bindmatrix/bindmatrix/matrix"
+)
+
+// Summary says what an accept did.
+type Summary struct {
+	File     string
+	Accepted int // observed cells written
+	Kept     int // unreached cells that kept their old expectation
+	Outside  int // cells outside the table's scope, left out
+	Scope    matrix.Filter
+}
+
+// ErrHoles says unreached cells have no expectation to keep, so the table
+// would be incomplete: nothing was written.
+var ErrHoles = errors.New("unreached cells have no expectation yet")
+
+// tableName is what a platform name must look like to name a table file.
+var tableName = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`)
+
+// lockName is the lock file beside the tables, held while one is rewritten
+// so that two accepts at once do not lose an update.
+const lockName = ".bindmatrix.lock"
+
+// Into folds obs into dir/PLATFORM.txt; today dates the provenance.
+func Into(dir string, obs *matrix.Observation, today time.Time) (Summary, error) {
+	p := obs.Platform
+	if !tableName.MatchString(p.Name) {
+		return Summary{}, fmt.Errorf("platform name %q cannot name a table file (want lower case letters, digits, '.', '_' or '-')", p.Name)
+	}
+	for _, field := range []string{p.Kernel, p.GOOS, p.GOARCH, p.Go} {
+		if strings.ContainsFunc(field, func(r rune) bool { return r < ' ' || r == 0x7f }) {
+			return Summary{}, fmt.Errorf("platform field %q holds a control character: it would break the table's provenance line", field)
+		}
+	}
+	unlock, err := atomicfile.Lock(filepath.Join(dir, lockName))
+	if err != nil {
+		return Summary{}, err
+	}
+	defer unlock()
+
+	file := filepath.Join(dir, p.Name+".txt")
+	table, err := matrix.ReadTable(os.DirFS(dir), dir, p.Name)
+	if errors.Is(err, matrix.ErrNoTable) {
+		table, err = matrix.NewTable(file, p.Name), nil
+	}
+	if err != nil {
+		return Summary{}, err
+	}
+	prov := provenance(p, today)
+	if all := len(matrix.AllCellsOn(p.Name)); len(obs.Cells) < all {
+		prov += fmt.Sprintf(" (%d of %d cells)", len(obs.Cells), all)
+	}
+	unaccepted := table.Accept(obs, matrix.Provenance{Kind: "observed", Text: prov})
+	s := Summary{File: file, Accepted: len(obs.Cells) - len(unaccepted), Scope: table.Scope}
+	var holes []string
+	for _, r := range unaccepted {
+		_, had := table.Entries[r.Cell]
+		switch {
+		case !table.Covers(r.Cell):
+			s.Outside++
+		case !had:
+			holes = append(holes, fmt.Sprintf("  %s: %s", r.Cell, r.Note))
+		default:
+			s.Kept++
+		}
+	}
+	if len(holes) > 0 {
+		return s, fmt.Errorf("not writing %s: %w (%d):\n%s", file, ErrHoles, len(holes), strings.Join(holes, "\n"))
+	}
+	data := table.Format()
+	if _, err := matrix.ParseTable(file, data); err != nil {
+		return s, fmt.Errorf("not writing %s: the new table would not read back: %w", file, err)
+	}
+	return s, atomicfile.WriteFile(file, data, 0o644)
+}
+
+func provenance(p matrix.Platform, today time.Time) string {
+	return fmt.Sprintf("%s kernel %s %s/%s %s %s", p.Name, p.Kernel, p.GOOS, p.GOARCH, p.Go, today.UTC().Format("2006-01-02"))
+}

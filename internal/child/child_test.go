@@ -1,0 +1,213 @@
+package child
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"io"
+	"net/netip"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bindmatrix/bindmatrix/internal/ports"
+	"github.com/bindmatrix/bindmatrix/internal/reexec"
+	"github.com/bindmatrix/bindmatrix/internal/sock"
+	"github.com/bindmatrix/bindmatrix/internal/testenv"
+	"github.com/bindmatrix/bindmatrix/matrix"
+)
+
+func TestMain(m *testing.M) {
+	reexec.Main(Role) // the helpers these tests start are this test binary
+	os.Exit(m.Run())
+}
+
+// listener holds a TCP listener on a loopback port of this process.
+func listener(t *testing.T, opt matrix.Option) (sock.Socket, netip.AddrPort) {
+	t.Helper()
+	s, outcome, _, err := sock.Attempt(matrix.SockIPv4, matrix.TCP, opt, sock.Addr(matrix.SockIPv4, matrix.Specific, 0))
+	if err != nil || outcome != matrix.OK {
+		t.Fatalf("listener: %v %v", outcome, err)
+	}
+	t.Cleanup(func() { s.Close() })
+	at, _ := s.LocalAddr()
+	return s, at
+}
+
+func startHelper(t *testing.T, u User) *Helper {
+	t.Helper()
+	h, err := Start(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.Stop)
+	return h
+}
+
+// TestHelperAnswersLikeThisProcess: one helper serves many attempts, and
+// answers each as a socket of this process would.
+func TestHelperAnswersLikeThisProcess(t *testing.T) {
+	h := startHelper(t, SameUser)
+	_, busy := listener(t, matrix.None)
+	for range 3 {
+		s, outcome, native, err := h.Attempt(matrix.SockIPv4, matrix.TCP, matrix.ReuseAddr, busy)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if outcome.Call() != "bind" || outcome.Errno() != "EADDRINUSE" || native == 0 {
+			t.Errorf("a bind over a listener: %s (%d), want bind:EADDRINUSE", outcome, native)
+		}
+		if err := s.Close(); err != nil {
+			t.Error(err)
+		}
+	}
+	free := netip.AddrPortFrom(busy.Addr(), 0)
+	s, outcome, _, err := h.Attempt(matrix.SockIPv4, matrix.UDP, matrix.None, free)
+	if err != nil || outcome != matrix.OK {
+		t.Fatalf("a bind to port 0: %s %v", outcome, err)
+	}
+	if n, err := s.Drain(); err != nil || n != 0 {
+		t.Errorf("drain of an idle socket: %d %v", n, err)
+	}
+	s.Close()
+	if _, err := s.Drain(); err == nil {
+		t.Error("a closed socket drained")
+	}
+	if !sock.OptionExists(matrix.ExclusiveAddrUse) {
+		_, outcome, _, err := h.Attempt(matrix.SockIPv4, matrix.TCP, matrix.ExclusiveAddrUse, free)
+		if err != nil || outcome != matrix.Unsupported {
+			t.Errorf("an option this OS lacks: %s %v, want unsupported", outcome, err)
+		}
+	}
+}
+
+// TestHelperCountsConnections: a helper's listener counts what it takes.
+func TestHelperCountsConnections(t *testing.T) {
+	h := startHelper(t, SameUser)
+	port, err := ports.Probe(matrix.TCP, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := sock.Addr(matrix.SockIPv4, matrix.Specific, port)
+	s, outcome, _, err := h.Attempt(matrix.SockIPv4, matrix.TCP, matrix.None, at)
+	if err != nil || outcome != matrix.OK {
+		t.Fatalf("%s %v", outcome, err)
+	}
+	defer s.Close()
+	for range 3 {
+		c, _ := sock.Open(matrix.SockIPv4, matrix.TCP)
+		if err := c.Connect(at); err != nil {
+			t.Fatal(err)
+		}
+		defer c.Abort()
+	}
+	// Loopback queues a connection before connect returns; the deadline
+	// only stops a broken helper from hanging the test.
+	total := 0
+	for deadline := time.Now().Add(5 * time.Second); total < 3 && time.Now().Before(deadline); {
+		n, err := s.Drain()
+		if err != nil {
+			t.Fatal(err)
+		}
+		total += n
+	}
+	if total != 3 {
+		t.Errorf("counted %d of 3 connections", total)
+	}
+}
+
+// TestDeadHelperIsReported: a helper that dies is not an answer: every call
+// after says it is gone, and why.
+func TestDeadHelperIsReported(t *testing.T) {
+	h := startHelper(t, SameUser)
+	if err := h.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_, _, _, err := h.Attempt(matrix.SockIPv4, matrix.TCP, matrix.None, sock.Addr(matrix.SockIPv4, matrix.Specific, 0))
+	if !errors.Is(err, ErrDead) || h.Alive() {
+		t.Fatalf("attempt through a killed helper: %v (alive %v), want ErrDead", err, h.Alive())
+	}
+	if _, _, _, again := h.Attempt(matrix.SockIPv4, matrix.TCP, matrix.None, netip.AddrPort{}); !errors.Is(again, ErrDead) {
+		t.Errorf("second attempt: %v", again)
+	}
+}
+
+// TestOtherUserHelper: a helper running as another user binds, and the
+// copy of the binary it ran from is gone once it stops.
+func TestOtherUserHelper(t *testing.T) {
+	testenv.Need(t, os.Geteuid() == 0, "root (a helper as another user)", "run the tests as root")
+	h := startHelper(t, OtherUser)
+	otherUserExe.mu.Lock()
+	copyPath := otherUserExe.path
+	otherUserExe.mu.Unlock()
+	_, busy := listener(t, matrix.ReusePort)
+	s, outcome, _, err := h.Attempt(matrix.SockIPv4, matrix.TCP, matrix.ReusePort, busy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	// SO_REUSEPORT groups are per user (socket(7)): a stranger cannot join.
+	if outcome != matrix.Failed("bind", "EADDRINUSE") {
+		t.Errorf("another user joining a SO_REUSEPORT listener: %s, want bind:EADDRINUSE", outcome)
+	}
+	h.Stop()
+	if _, err := os.Stat(copyPath); !os.IsNotExist(err) {
+		t.Errorf("the helper's copy of the binary %s is still there: %v", copyPath, err)
+	}
+}
+
+// TestServeRefusesBadFrames: a corrupt frame ends the helper with an
+// error, never an allocation of what the length claims.
+func TestServeRefusesBadFrames(t *testing.T) {
+	var huge bytes.Buffer
+	binary.Write(&huge, binary.BigEndian, uint32(1<<31))
+	var notJSON bytes.Buffer
+	binary.Write(&notJSON, binary.BigEndian, uint32(3))
+	notJSON.WriteString("{{{")
+	for name, in := range map[string]io.Reader{"huge": &huge, "not json": &notJSON, "cut short": strings.NewReader("\x00\x00\x00\x10{}")} {
+		if err := Serve(in, io.Discard); err == nil {
+			t.Errorf("%s: served", name)
+		}
+	}
+	if err := Serve(strings.NewReader(""), io.Discard); err != nil {
+		t.Errorf("an empty input is a clean end: %v", err)
+	}
+}
+
+// TestServeSteps runs the protocol in this process: steps stop at the first
+// failure, and unknown sockets or steps are errors, not outcomes.
+func TestServeSteps(t *testing.T) {
+	_, busy := listener(t, matrix.None)
+	var in, out bytes.Buffer
+	for _, r := range []Request{
+		{Seq: 1, Socket: 1, Steps: []Step{Open, SetOption, Bind, Listen}, Family: matrix.SockIPv4, Proto: matrix.TCP, Addr: busy},
+		{Seq: 2, Socket: 9, Steps: []Step{Drain}},
+		{Seq: 3, Socket: 1, Steps: []Step{"dance"}},
+		{Seq: 4, Socket: 1, Steps: []Step{Close, Close}},
+	} {
+		writeFrame(&in, r)
+	}
+	if err := Serve(&in, &out); err != nil {
+		t.Fatal(err)
+	}
+	var got []Response
+	for {
+		var r Response
+		if err := readFrame(&out, &r); err != nil {
+			break
+		}
+		got = append(got, r)
+	}
+	if len(got) != 4 {
+		t.Fatalf("%d answers to 4 requests: %+v", len(got), got)
+	}
+	if got[0].Outcome != matrix.Failed("bind", "EADDRINUSE") || got[0].Error != "" {
+		t.Errorf("bind over a listener: %+v", got[0])
+	}
+	for i, want := range map[int]string{1: "no socket 9", 2: `unknown step "dance"`, 3: "close: no socket 1"} {
+		if !strings.Contains(got[i].Error, want) || got[i].Outcome != "" {
+			t.Errorf("answer %d: %+v, want error %q", i+1, got[i], want)
+		}
+	}
+}

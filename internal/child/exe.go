@@ -1,0 +1,67 @@
+package child
+
+import (
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/bindmatrix/bindmatrix/internal/reexec"
+)
+
+// Another user may not be able to read a test binary in a private build
+// directory, so that helper runs from a copy in a directory anyone can
+// read, made when the first such helper starts and removed when the last
+// one stops.
+var otherUserExe struct {
+	mu    sync.Mutex
+	path  string
+	users int
+}
+
+func executableFor(u User) (string, error) {
+	exe, err := reexec.Self()
+	if err != nil || u != OtherUser {
+		return exe, err
+	}
+	otherUserExe.mu.Lock()
+	defer otherUserExe.mu.Unlock()
+	if otherUserExe.path == "" {
+		dir, err := os.MkdirTemp("", "bindmatrix-helper-")
+		if err == nil {
+			err = os.Chmod(dir, 0o755)
+		}
+		if err != nil {
+			return "", err
+		}
+		path := filepath.Join(dir, filepath.Base(exe))
+		if err := copyExecutable(exe, path); err != nil {
+			os.RemoveAll(dir)
+			return "", err
+		}
+		otherUserExe.path = path
+	}
+	otherUserExe.users++
+	return otherUserExe.path, nil
+}
+
+// releaseExecutable says a helper of u is done with its executable.
+func releaseExecutable(u User) {
+	if u != OtherUser {
+		return
+	}
+	otherUserExe.mu.Lock()
+	defer otherUserExe.mu.Unlock()
+	otherUserExe.users--
+	if otherUserExe.users <= 0 && otherUserExe.path != "" {
+		os.RemoveAll(filepath.Dir(otherUserExe.path))
+		otherUserExe.path, otherUserExe.users = "", 0
+	}
+}
+
+func copyExecutable(from, to string) error {
+	data, err := os.ReadFile(from)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(to, data, 0o755)
+}

@@ -1,0 +1,252 @@
+package child
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/bindmatrix/bindmatrix/internal/reexec"
+	"github.com/bindmatrix/bindmatrix/matrix"
+)
+
+// Patience bounds how long a helper may take to start and answer one
+// request; a helper that takes longer is stopped and counted dead.
+const Patience = 10 * time.Second
+
+// Helper is the parent's handle on one helper process. Its methods may be
+// called from one goroutine at a time.
+type Helper struct {
+	user    User
+	cmd     *exec.Cmd
+	in      io.WriteCloser
+	replies chan reply
+	stderr  *tailBuffer
+	seq     uint64
+	nextID  uint32
+	dead    error // why the helper is gone, once it is
+	waited  chan struct{}
+	once    sync.Once
+}
+
+type reply struct {
+	resp Response
+	err  error
+}
+
+// User says whom a helper runs as.
+type User int
+
+const (
+	SameUser  User = iota // the parent's user
+	OtherUser             // "nobody": needs root, not offered on Windows
+)
+
+func (u User) String() string {
+	if u == OtherUser {
+		return "another user"
+	}
+	return "the same user"
+}
+
+// ErrDead says the helper is gone: it exited, or stopped answering.
+var ErrDead = errors.New("the helper process is gone")
+
+// Start starts a helper running as user.
+func Start(user User) (*Helper, error) {
+	exe, err := executableFor(user)
+	if err != nil {
+		return nil, err
+	}
+	cmd := reexec.Command(exe, RoleName)
+	if user == OtherUser {
+		if err := runAsOtherUser(cmd); err != nil {
+			releaseExecutable(user)
+			return nil, err
+		}
+	}
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		releaseExecutable(user)
+		return nil, err
+	}
+	// Its own pipe rather than StdoutPipe: Wait, in its own goroutine,
+	// must not close the pipe under the reader.
+	out, w, err := os.Pipe()
+	if err != nil {
+		releaseExecutable(user)
+		return nil, err
+	}
+	h := &Helper{user: user, cmd: cmd, in: in, replies: make(chan reply, 1), stderr: &tailBuffer{}, waited: make(chan struct{})}
+	cmd.Stdout, cmd.Stderr = w, h.stderr
+	err = cmd.Start()
+	w.Close()
+	if err != nil {
+		out.Close()
+		releaseExecutable(user)
+		return nil, fmt.Errorf("starting a helper process (%s): %w", exe, err)
+	}
+	go func() {
+		defer out.Close()
+		for {
+			var resp Response
+			err := readFrame(out, &resp)
+			select {
+			case h.replies <- reply{resp, err}:
+			case <-h.waited:
+				return // nobody asks any more
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	go func() { cmd.Wait(); close(h.waited) }()
+	return h, nil
+}
+
+// Alive says the helper still answers.
+func (h *Helper) Alive() bool { return h.dead == nil }
+
+// do sends one request and waits for its answer.
+func (h *Helper) do(req Request) (Response, error) {
+	if h.dead != nil {
+		return Response{}, h.dead
+	}
+	h.seq++
+	req.Seq = h.seq
+	if err := writeFrame(h.in, req); err != nil {
+		return Response{}, h.fail(fmt.Errorf("writing to it: %v", err))
+	}
+	timer := time.NewTimer(Patience)
+	defer timer.Stop()
+	var r reply
+	select {
+	case r = <-h.replies:
+	case <-h.waited:
+		select {
+		case r = <-h.replies: // its last words
+		default:
+			return Response{}, h.fail(errors.New("it exited"))
+		}
+	case <-timer.C:
+		return Response{}, h.fail(fmt.Errorf("no answer within %v", Patience))
+	}
+	switch {
+	case errors.Is(r.err, io.EOF):
+		return Response{}, h.fail(errors.New("it exited"))
+	case r.err != nil:
+		return Response{}, h.fail(r.err)
+	case r.resp.Seq != req.Seq:
+		return Response{}, h.fail(fmt.Errorf("answer %d to request %d", r.resp.Seq, req.Seq))
+	}
+	return r.resp, nil
+}
+
+// fail marks the helper dead and stops it.
+func (h *Helper) fail(why error) error {
+	h.Stop()
+	h.dead = fmt.Errorf("%w (%s): %v%s", ErrDead, h.user, why, h.stderr.says())
+	return h.dead
+}
+
+// Socket is a socket in the helper, by its number.
+type Socket struct {
+	h  *Helper
+	id uint32
+}
+
+// Attempt makes the helper open a socket of fam, set opt, bind addr and,
+// for TCP, listen: what sock.Attempt does, in the helper's process. The
+// outcome is the answer; err says the attempt could not be made. The
+// socket is returned in every case, for the caller to close.
+func (h *Helper) Attempt(fam matrix.SocketFamily, proto matrix.Proto, opt matrix.Option, addr netip.AddrPort) (Socket, matrix.Outcome, int, error) {
+	h.nextID++
+	s := Socket{h: h, id: h.nextID}
+	steps := []Step{Open, SetOption, Bind}
+	if proto == matrix.TCP {
+		steps = append(steps, Listen)
+	}
+	resp, err := h.do(Request{Socket: s.id, Steps: steps, Family: fam, Proto: proto, Option: opt, Addr: addr})
+	if err == nil && resp.Error != "" {
+		err = fmt.Errorf("helper process (%s): %s", h.user, resp.Error)
+	}
+	if err != nil {
+		return s, "", 0, err
+	}
+	if _, perr := matrix.ParseOutcome(string(resp.Outcome)); perr != nil || resp.Outcome == matrix.Unreached || resp.Outcome == matrix.Unknown {
+		return s, "", 0, h.fail(fmt.Errorf("answered outcome %q", resp.Outcome))
+	}
+	return s, resp.Outcome, resp.Native, nil
+}
+
+// Drain counts what waits on the socket, as sock.Socket.Drain does.
+func (s Socket) Drain() (int, error) {
+	resp, err := s.h.do(Request{Socket: s.id, Steps: []Step{Drain}})
+	if err == nil && resp.Error != "" {
+		err = fmt.Errorf("helper process: %s", resp.Error)
+	}
+	return resp.Count, err
+}
+
+// Close closes the socket in the helper. Closing a socket of a dead helper
+// does nothing: the helper's sockets died with it.
+func (s Socket) Close() error {
+	if s.h == nil || s.h.dead != nil {
+		return nil
+	}
+	resp, err := s.h.do(Request{Socket: s.id, Steps: []Step{Close}})
+	if err == nil && resp.Error != "" && !strings.Contains(resp.Error, "no socket") {
+		err = fmt.Errorf("helper process: %s", resp.Error)
+	}
+	return err
+}
+
+// Stop ends the helper: closing its input makes it close its sockets and
+// exit; one that does not within Patience is killed.
+func (h *Helper) Stop() {
+	h.once.Do(func() {
+		h.in.Close()
+		select {
+		case <-h.waited:
+		case <-time.After(Patience):
+			h.cmd.Process.Kill()
+			<-h.waited
+		}
+		releaseExecutable(h.user)
+		if h.dead == nil {
+			h.dead = fmt.Errorf("%w: stopped", ErrDead)
+		}
+	})
+}
+
+// tailBuffer keeps the end of what a helper writes on stderr, for errors.
+type tailBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.buf.Write(p)
+	if t.buf.Len() > 4096 {
+		t.buf.Next(t.buf.Len() - 4096)
+	}
+	return len(p), nil
+}
+
+func (t *tailBuffer) says() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if s := strings.TrimSpace(t.buf.String()); s != "" {
+		return " (its stderr: " + s + ")"
+	}
+	return ""
+}

@@ -1,0 +1,116 @@
+// Package gather produces the observation a command works on: read from a
+// file, run here, or run in a lane (Wine, QEMU), filtered by -only. It is
+// the one place where "where does this observation come from" is decided,
+// for every command that takes one.
+package gather
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+
+	"github.com/bindmatrix/bindmatrix/internal/host"
+	"github.com/bindmatrix/bindmatrix/internal/progress"
+	"github.com/bindmatrix/bindmatrix/lane"
+	"github.com/bindmatrix/bindmatrix/matrix"
+	"github.com/bindmatrix/bindmatrix/scenarios"
+)
+
+// ErrUsage marks an error in what was asked (flags that contradict each
+// other, a filter that selects nothing), as opposed to bad input files.
+var ErrUsage = errors.New("usage")
+
+func usagef(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrUsage, fmt.Sprintf(format, args...))
+}
+
+// Source says where an observation comes from.
+type Source struct {
+	Observed string // a JSON file, schema 1
+	Under    string // a lane: wine or qemu
+	Kernel   string // qemu: the kernel image
+	Only     string // a -only filter
+	Parallel int
+	// Log receives what takes time (a lane's setup, its boot) and, with
+	// Verbose, a counter of cells done; nil discards it.
+	Log     io.Writer
+	Verbose bool
+}
+
+// Observation gathers the observation s names. A run here or in a lane
+// may return an observation with unreached cells; that is not an error.
+func (s Source) Observation() (*matrix.Observation, error) {
+	filter, err := matrix.ParseFilter(s.Only)
+	if err != nil {
+		return nil, usagef("-only: %v", err)
+	}
+	if s.Observed != "" && (s.Under != "" || s.Kernel != "") {
+		return nil, usagef("-observed reads a file; -under and -kernel run the matrix: give one or the other")
+	}
+	if s.Parallel < 0 {
+		return nil, usagef("-parallel %d: give a count of cells, or 0 for GOMAXPROCS", s.Parallel)
+	}
+	switch {
+	case s.Observed != "":
+		return s.read(filter)
+	case s.Under != "":
+		return lane.Run(lane.Config{Under: s.Under, Kernel: s.Kernel, Only: s.Only, Parallel: s.Parallel,
+			Log: s.Log, Verbose: s.Verbose})
+	case s.Kernel != "":
+		return nil, usagef("-kernel needs -under qemu")
+	}
+	cells := filter.CellsOn(host.Platform().Name)
+	if len(cells) == 0 {
+		return nil, usagef("-only %q selects no cells", s.Only)
+	}
+	opt := scenarios.Options{Parallel: s.Parallel}
+	if s.Verbose && s.Log != nil {
+		opt.Progress = progress.Counter(s.Log)
+	}
+	obs := scenarios.Run(cells, opt)
+	if _, named := filter["delivery"]; named {
+		obs.Cells = slices.DeleteFunc(obs.Cells, func(r matrix.Result) bool { return !filter.MatchResult(r) })
+		if len(obs.Cells) == 0 {
+			return nil, usagef("-only %q: no cell ran came out with that delivery", s.Only)
+		}
+	}
+	return obs, nil
+}
+
+// read reads the observation file and keeps the cells the filter passes.
+func (s Source) read(filter matrix.Filter) (*matrix.Observation, error) {
+	obs, err := ReadFile(s.Observed)
+	if err != nil {
+		return nil, err
+	}
+	kept := slices.DeleteFunc(slices.Clone(obs.Cells), func(r matrix.Result) bool { return !filter.MatchResult(r) })
+	if len(kept) == 0 {
+		return nil, usagef("-only %q keeps none of the %d cells in %s", s.Only, len(obs.Cells), s.Observed)
+	}
+	obs.Cells = kept
+	return obs, nil
+}
+
+// MaxFileSize bounds an observation file: the largest matrix (FreeBSD's,
+// every process) writes a few megabytes, so anything near this is not an
+// observation, and reading /dev/zero must end.
+const MaxFileSize = 64 << 20
+
+// ReadFile reads an observation file, refusing one too large to be one.
+func ReadFile(file string) (*matrix.Observation, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, &matrix.InputError{File: file, Msg: err.Error()}
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, &matrix.InputError{File: file, Msg: err.Error()}
+	}
+	if len(data) > MaxFileSize {
+		return nil, &matrix.InputError{File: file, Msg: fmt.Sprintf("larger than %d MiB: not an observation", MaxFileSize>>20)}
+	}
+	return matrix.DecodeObservation(file, data)
+}

@@ -1,0 +1,38 @@
+package ports
+
+import (
+	"fmt"
+	"io"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/bindmatrix/bindmatrix/matrix"
+)
+
+// lockPort claims port for this process among bindmatrix processes: a Unix
+// socket bound to the abstract name @bindmatrix/PROTO/PORT. The kernel frees
+// the name when the socket closes or the process dies, so a crashed run
+// leaves nothing behind; the abstract namespace belongs to the network
+// namespace, like the ports it guards.
+func lockPort(proto matrix.Proto, port uint16) (io.Closer, error) {
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("port lock: %w", err)
+	}
+	name := fmt.Sprintf("@bindmatrix/%s/%d", proto, port)
+	if err := unix.Bind(fd, &unix.SockaddrUnix{Name: name}); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("port %d is in use by another bindmatrix process (%s: %w)", port, name, err)
+	}
+	return lockFD(fd), nil
+}
+
+type lockFD int
+
+func (l lockFD) Close() error { return unix.Close(int(l)) }
+
+// probeFamilies are the probes a free port must pass. On Linux a plain
+// dual-stack wildcard bind conflicts with every socket on the port, IPv4,
+// IPv6-only and v4-mapped, TIME_WAIT entries included (see the tests), so
+// one probe does.
+var probeFamilies = []matrix.SocketFamily{matrix.SockDualStack}

@@ -1,0 +1,21 @@
+//go:build !linux
+
+package ports
+
+import (
+	"io"
+
+	"github.com/bindmatrix/bindmatrix/matrix"
+)
+
+// lockPort has no lock that dies with its process to offer here; bindmatrix
+// processes rely on the probe alone.
+func lockPort(proto matrix.Proto, port uint16) (io.Closer, error) { return noLock{}, nil }
+
+type noLock struct{}
+
+func (noLock) Close() error { return nil }
+
+// probeFamilies are the probes a free port must pass: each family in turn,
+// since how far a dual-stack wildcard bind reaches differs between OSes.
+var probeFamilies = []matrix.SocketFamily{matrix.SockIPv4, matrix.SockIPv6, matrix.SockDualStack}

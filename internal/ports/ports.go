@@ -1,0 +1,142 @@
+// Package ports hands out clean ports for cells of the bind matrix and for
+// tests: a port nothing holds, TIME_WAIT entries included, that no other
+// user of the same Book holds, and (where the OS offers a lock that dies
+// with its process) no other bindmatrix process either.
+//
+// Why not let a socket bind port 0: with SO_REUSEADDR set, or for the other
+// family, the kernel may hand out a port that still has TIME_WAIT entries of
+// an earlier cell, and the cell then measures those leftovers (closed cells
+// flip between ok and EADDRINUSE from run to run). A plain socket's bind(0)
+// skips such ports, so a plain probe picks the port and the caller binds
+// it explicitly.
+package ports
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+
+	"github.com/bindmatrix/bindmatrix/internal/sock"
+	"github.com/bindmatrix/bindmatrix/matrix"
+)
+
+// Book remembers the ports handed out and not yet given back. The probe
+// cannot see TIME_WAIT entries where a plain bind ignores them (Windows, and
+// Wine on top of it), so the Book also remembers the ports its users said
+// they left in TIME_WAIT (Release with taint) and never hands them out again.
+type Book struct {
+	mu      sync.Mutex
+	inUse   map[uint16]io.Closer // the port's lock, until Release
+	tainted map[uint16]bool
+}
+
+// NewBook starts an empty book.
+func NewBook() *Book {
+	return &Book{inUse: map[uint16]io.Closer{}, tainted: map[uint16]bool{}}
+}
+
+// ErrNoCleanPort says no clean port was found in a few tries: the ephemeral
+// range is used up, or others take every port the kernel offers.
+var ErrNoCleanPort = errors.New("no clean port")
+
+const tries = 20
+
+// Take finds a port clean for proto and reserves it until Release.
+func (b *Book) Take(proto matrix.Proto) (uint16, error) {
+	var last error
+	for range tries {
+		port, err := Probe(proto, 0)
+		if err != nil {
+			last = err
+			continue
+		}
+		b.mu.Lock()
+		_, busy := b.inUse[port]
+		busy = busy || b.tainted[port]
+		var lock io.Closer
+		if !busy {
+			if lock, err = lockPort(proto, port); err == nil {
+				b.inUse[port] = lock
+			}
+		}
+		b.mu.Unlock()
+		switch {
+		case busy:
+			last = fmt.Errorf("port %d is in use by another cell", port)
+		case err != nil:
+			last = err
+		default:
+			return port, nil
+		}
+	}
+	return 0, fmt.Errorf("%w after %d tries: %v", ErrNoCleanPort, tries, last)
+}
+
+// Release gives a port back; taint says its user left TIME_WAIT entries on
+// it that could not be removed.
+func (b *Book) Release(port uint16, taint bool) {
+	b.mu.Lock()
+	if lock := b.inUse[port]; lock != nil {
+		lock.Close()
+	}
+	delete(b.inUse, port)
+	if taint {
+		b.tainted[port] = true
+	}
+	b.mu.Unlock()
+}
+
+// Probe binds plain (option-less) sockets of proto on the wildcard
+// addresses of probeFamilies to port, or to a port the kernel chooses when
+// port is 0, and closes them again. Success means no socket of either
+// family holds the port. It returns the port.
+func Probe(proto matrix.Proto, port uint16) (uint16, error) {
+	// One after the other: the dual-stack probe would conflict with the
+	// other two. It is the one that sees a socket bound to a v4-mapped
+	// address.
+	for _, fam := range probeFamilies {
+		got, err := probeBind(fam, proto, port)
+		if err != nil {
+			return 0, err
+		}
+		port = got
+	}
+	return port, nil
+}
+
+// probeBind binds a plain socket to the wildcard address and port, closes
+// it, and returns the port it had.
+func probeBind(fam matrix.SocketFamily, proto matrix.Proto, port uint16) (uint16, error) {
+	s, err := sock.Open(fam, proto)
+	if err != nil {
+		return 0, err
+	}
+	defer s.Close()
+	if err := s.Bind(sock.Addr(fam, matrix.Wildcard, port)); err != nil {
+		return 0, err
+	}
+	got, err := s.LocalAddr()
+	return got.Port(), err
+}
+
+// ProbeEvidence says which probe binds proved a port free, as evidence.
+func ProbeEvidence(proto matrix.Proto, port uint16) string {
+	var binds []string
+	for _, fam := range probeFamilies {
+		a := sock.Addr(fam, matrix.Wildcard, port).String()
+		switch fam {
+		case matrix.SockIPv6:
+			a += " (IPv6-only)"
+		case matrix.SockDualStack:
+			a += " (dual-stack)"
+		}
+		binds = append(binds, a)
+	}
+	noun := "bind"
+	if len(binds) > 1 {
+		noun = "binds"
+	}
+	return fmt.Sprintf("plain %s %s of %s succeeded", proto, noun, strings.Join(binds, ", "))
+}

@@ -1,0 +1,276 @@
+// Package walk puts a socket into one of the states the bind matrix asks
+// about (bound, listening, established, TIME_WAIT, closed) on a given port
+// and proves it: from the socket itself (getsockname, SO_ACCEPTCONN), from
+// the kernel's connection table through a witness, or by a probe bind.
+// Nothing is assumed: a state that cannot be proven is an error.
+//
+// The matrix walks its first socket with it; tests walk sockets of their
+// own. It is not a runner: choosing ports and retrying belong to callers.
+package walk
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"runtime"
+	"time"
+
+	"github.com/bindmatrix/bindmatrix/internal/ports"
+	"github.com/bindmatrix/bindmatrix/internal/sock"
+	"github.com/bindmatrix/bindmatrix/internal/socktable"
+	"github.com/bindmatrix/bindmatrix/internal/witness"
+	"github.com/bindmatrix/bindmatrix/matrix"
+)
+
+// Spec is the socket to walk: how it is opened, which option it sets, the
+// address kind it binds and the state it must reach.
+type Spec struct {
+	Proto  matrix.Proto
+	Family matrix.SocketFamily
+	Addr   matrix.AddrKind
+	Option matrix.Option
+	State  matrix.State
+}
+
+// ErrPortTaken says the bind failed: another socket took the port since it
+// was chosen. The caller tries another port.
+var ErrPortTaken = errors.New("port taken between probe and bind")
+
+// Held is a socket walked into its state, with everything it took to get
+// there. Release gives it all back.
+type Held struct {
+	Spec     Spec
+	Port     uint16
+	Evidence string      // what proved the state
+	Receiver sock.Socket // the listener (TCP) or bound socket (UDP) traffic may reach; invalid in other states
+	// Connection is the accepted side's tuple in established and
+	// time_wait: the entry whose state was proven.
+	Connection socktable.Entry
+
+	witness witness.Witness
+	open    []sock.Socket // closed at release
+	conns   []sock.Socket // connected sockets, reset at release
+}
+
+// Walk binds a socket as spec says to port and walks it into spec.State,
+// proving the state with w. The returned Held is never nil once the bind
+// succeeded, even with an error: Release it. A failed bind returns nil and
+// an error wrapping ErrPortTaken.
+func Walk(spec Spec, port uint16, w witness.Witness) (*Held, error) {
+	h := &Held{Spec: spec, Port: port, witness: w}
+	s, err := sock.Open(spec.Family, spec.Proto)
+	if err != nil {
+		return nil, fmt.Errorf("first socket: %w", err)
+	}
+	if err := s.SetOption(spec.Option); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("first socket: %w", err)
+	}
+	local := sock.Addr(spec.Family, spec.Addr, port)
+	if err := s.Bind(local); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("first socket: %w: %v", ErrPortTaken, err)
+	}
+	h.open = append(h.open, s)
+	return h, h.walk(s, local)
+}
+
+func (h *Held) walk(s sock.Socket, local netip.AddrPort) error {
+	clientFam, loop := sock.Loopback(h.Spec.Family, h.Port) // where a client connects
+	switch h.Spec.State {
+	case matrix.Bound:
+		h.Receiver = s
+		return h.proveBound(s, local)
+	case matrix.Listening:
+		if err := s.Listen(); err != nil {
+			return fmt.Errorf("first socket: %w", err)
+		}
+		h.Receiver = s
+		return h.proveListening(s, loop)
+	case matrix.Established, matrix.TimeWait:
+		if err := s.Listen(); err != nil {
+			return fmt.Errorf("first socket: %w", err)
+		}
+		server, client, err := h.connect(s, clientFam, loop)
+		if err != nil {
+			return err
+		}
+		serverAddr, err1 := server.LocalAddr()
+		clientAddr, err2 := client.LocalAddr()
+		if err := errors.Join(err1, err2); err != nil {
+			return err
+		}
+		h.Connection = socktable.Entry{Proto: "tcp", Local: serverAddr, Remote: clientAddr}
+		if h.Spec.State == matrix.Established {
+			// Only the accepted connection may hold the port.
+			h.closeOpen(s)
+			return h.proveEstablished()
+		}
+		// The side that closes first enters TIME_WAIT: the accepted one.
+		h.closeConn(server)
+		h.closeConn(client)
+		h.closeOpen(s)
+		return h.proveTimeWait()
+	case matrix.Closed:
+		h.closeOpen(s)
+		if _, err := ports.Probe(h.Spec.Proto, h.Port); err != nil {
+			return fmt.Errorf("port %d not free after close: %w", h.Port, err)
+		}
+		h.Evidence = fmt.Sprintf("closed; then %s", ports.ProbeEvidence(h.Spec.Proto, h.Port))
+		return nil
+	}
+	return fmt.Errorf("state %s has no walk", h.Spec.State)
+}
+
+func (h *Held) proveBound(s sock.Socket, want netip.AddrPort) error {
+	got, err := s.LocalAddr()
+	if err != nil {
+		return err
+	}
+	if got != want {
+		return fmt.Errorf("first socket is at %s, want %s", got, want)
+	}
+	h.Evidence = fmt.Sprintf("getsockname %s", got)
+	if h.Spec.Proto == matrix.UDP {
+		return nil // a datagram socket never listens
+	}
+	listening, err := s.Listening()
+	if err != nil {
+		return err
+	}
+	if listening {
+		return fmt.Errorf("first socket at %s is listening, want bound only", got)
+	}
+	h.Evidence += "; SO_ACCEPTCONN=0"
+	return nil
+}
+
+func (h *Held) proveListening(s sock.Socket, loop netip.AddrPort) error {
+	listening, err := s.Listening()
+	if err != nil {
+		return err
+	}
+	if !listening {
+		return fmt.Errorf("first socket: SO_ACCEPTCONN=0 after listen")
+	}
+	h.Evidence = "SO_ACCEPTCONN=1"
+	e, found, err := h.witness.Lookup(loop, netip.AddrPort{})
+	switch {
+	case errors.Is(err, witness.ErrNoWitness):
+		return nil // the socket's own word is proof enough of listening
+	case err != nil:
+		return err
+	case !found || e.State != socktable.Listen:
+		return fmt.Errorf("%s finds no listener for %s (found=%v state=%s)", h.witness.Name(), loop, found, e.State)
+	}
+	h.Evidence += fmt.Sprintf("; %s %s for %s", h.witness.Name(), e.State, loop)
+	return nil
+}
+
+// connect connects a plain client to the listener and accepts it.
+func (h *Held) connect(listener sock.Socket, fam matrix.SocketFamily, loop netip.AddrPort) (server, client sock.Socket, err error) {
+	client, err = sock.Open(fam, h.Spec.Proto)
+	if err != nil {
+		return sock.Socket{}, sock.Socket{}, err
+	}
+	h.conns = append(h.conns, client)
+	if err := client.Connect(loop); err != nil {
+		return sock.Socket{}, sock.Socket{}, fmt.Errorf("client: %w", err)
+	}
+	server, err = listener.Accept()
+	if err != nil {
+		return sock.Socket{}, sock.Socket{}, fmt.Errorf("first socket: %w", err)
+	}
+	h.conns = append(h.conns, server)
+	return server, client, nil
+}
+
+func (h *Held) proveEstablished() error {
+	server, client := h.Connection.Local, h.Connection.Remote
+	e, found, err := h.witness.Lookup(server, client)
+	if err != nil {
+		return fmt.Errorf("cannot prove established: %w", err)
+	}
+	if !found || e.State != socktable.Established {
+		return fmt.Errorf("%s: connection %s<->%s found=%v state=%s, want ESTABLISHED", h.witness.Name(), server, client, found, e.State)
+	}
+	_, listener, err := h.witness.Lookup(server, netip.AddrPort{})
+	if err != nil {
+		return err
+	}
+	if listener {
+		return fmt.Errorf("%s: a listener on %s survived its close", h.witness.Name(), server)
+	}
+	h.Connection = e
+	h.Evidence = fmt.Sprintf("%s %s %s<->%s; no listener on port %d", h.witness.Name(), e.State, server, client, h.Port)
+	return nil
+}
+
+// timeWaitPatience bounds how long the kernel may take to finish the close
+// handshake on loopback; it is a limit, not a sleep: the lookup is the proof.
+const timeWaitPatience = 2 * time.Second
+
+func (h *Held) proveTimeWait() error {
+	server, client := h.Connection.Local, h.Connection.Remote
+	deadline := time.Now().Add(timeWaitPatience)
+	for delay := time.Duration(0); ; delay = min(max(2*delay, 20*time.Microsecond), 5*time.Millisecond) {
+		e, found, err := h.witness.Lookup(server, client)
+		if err != nil {
+			return fmt.Errorf("cannot prove time_wait: %w", err)
+		}
+		if found {
+			h.Connection = e // whatever state it is in, it is ours
+		}
+		if found && e.State == socktable.TimeWait {
+			h.Evidence = fmt.Sprintf("%s %s %s<->%s; listener and both ends closed", h.witness.Name(), e.State, server, client)
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s: connection %s<->%s found=%v state=%s after %v, want TIME_WAIT",
+				h.witness.Name(), server, client, found, e.State, timeWaitPatience)
+		}
+		if delay == 0 {
+			runtime.Gosched()
+		} else {
+			time.Sleep(delay)
+		}
+	}
+}
+
+func (h *Held) closeOpen(s sock.Socket) {
+	for i, o := range h.open {
+		if o == s {
+			h.open = append(h.open[:i], h.open[i+1:]...)
+			break
+		}
+	}
+	s.Close()
+}
+
+func (h *Held) closeConn(s sock.Socket) {
+	for i, o := range h.conns {
+		if o == s {
+			h.conns = append(h.conns[:i], h.conns[i+1:]...)
+			break
+		}
+	}
+	s.Close()
+}
+
+// Release closes everything the walk opened. A TIME_WAIT entry outlives it
+// by a minute: where the witness can destroy the walk's own entry it does;
+// tainted says the port still holds one.
+func (h *Held) Release() (tainted bool) {
+	for _, s := range h.conns {
+		s.Abort()
+	}
+	for _, s := range h.open {
+		s.Close()
+	}
+	h.conns, h.open = nil, nil
+	if h.Spec.State != matrix.TimeWait || !h.Connection.Local.IsValid() {
+		return false
+	}
+	d, ok := h.witness.(witness.TimeWaitDestroyer)
+	return !ok || d.DestroyOwnTimeWait(h.Connection) != nil
+}

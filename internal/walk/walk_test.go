@@ -1,0 +1,106 @@
+package walk_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/bindmatrix/bindmatrix/internal/ports"
+	"github.com/bindmatrix/bindmatrix/internal/walk"
+	"github.com/bindmatrix/bindmatrix/internal/witness"
+	"github.com/bindmatrix/bindmatrix/matrix"
+)
+
+// proofOf is the word the evidence of each state must hold.
+var proofOf = map[matrix.State]string{
+	matrix.Bound:       "getsockname",
+	matrix.Listening:   "SO_ACCEPTCONN=1",
+	matrix.TimeWait:    "TIME_WAIT",
+	matrix.Established: "ESTABLISHED",
+	matrix.Closed:      "succeeded",
+}
+
+// TestWalkProvesEveryState walks a socket of each family into each state
+// and holds the evidence to the state; then the port must be clean again.
+func TestWalkProvesEveryState(t *testing.T) {
+	w, err := witness.Open(witness.Best)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	book := ports.NewBook()
+	for _, proto := range matrix.Protos() {
+		for _, state := range matrix.StatesOf(proto) {
+			for _, fam := range []matrix.SocketFamily{matrix.SockIPv4, matrix.SockIPv6, matrix.SockDualStack} {
+				spec := walk.Spec{Proto: proto, Family: fam, Addr: matrix.Specific, State: state}
+				t.Run(proto.String()+"/"+state.String()+"/"+fam.String(), func(t *testing.T) {
+					port, err := book.Take(proto)
+					if err != nil {
+						t.Fatal(err)
+					}
+					h, err := walk.Walk(spec, port, w)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if !strings.Contains(h.Evidence, proofOf[state]) {
+						t.Errorf("evidence %q does not show %s", h.Evidence, proofOf[state])
+					}
+					if _, err := ports.Probe(proto, port); err == nil && state != matrix.Closed {
+						t.Errorf("port %d probes free while the walk holds it %s", port, state)
+					}
+					tainted := h.Release()
+					book.Release(port, tainted)
+					if _, err := ports.Probe(proto, port); err != nil && !tainted {
+						t.Errorf("port %d is not free after Release: %v", port, err)
+					}
+				})
+			}
+		}
+	}
+}
+
+// TestWalkWithoutWitness: the states that need the kernel's table are
+// errors without a witness, never assumed; listening stands on the
+// socket's own word.
+func TestWalkWithoutWitness(t *testing.T) {
+	none, _ := witness.Open(witness.Off)
+	book := ports.NewBook()
+	for _, state := range matrix.States() {
+		port, err := book.Take(matrix.TCP)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, err := walk.Walk(walk.Spec{Proto: matrix.TCP, Family: matrix.SockIPv4, Addr: matrix.Specific, State: state}, port, none)
+		needs := state == matrix.TimeWait || state == matrix.Established
+		if needs != errors.Is(err, witness.ErrNoWitness) {
+			t.Errorf("%s without a witness: %v", state, err)
+		}
+		tainted := false
+		if h != nil {
+			tainted = h.Release()
+		}
+		book.Release(port, tainted)
+	}
+}
+
+// TestWalkOnATakenPort: a bind that fails says the port was taken, so that
+// the caller takes another.
+func TestWalkOnATakenPort(t *testing.T) {
+	w, _ := witness.Open(witness.Best)
+	defer w.Close()
+	spec := walk.Spec{Proto: matrix.TCP, Family: matrix.SockIPv4, Addr: matrix.Specific, State: matrix.Listening}
+	book := ports.NewBook()
+	port, err := book.Take(matrix.TCP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer book.Release(port, false)
+	h, err := walk.Walk(spec, port, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Release()
+	if again, err := walk.Walk(spec, port, w); again != nil || !errors.Is(err, walk.ErrPortTaken) {
+		t.Errorf("a second walk on port %d: %v, %v; want ErrPortTaken", port, again, err)
+	}
+}

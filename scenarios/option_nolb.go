@@ -1,6 +1,0 @@
-//go:build linux || darwin
-
-package scenarios
-
-// reusePortLB: SO_REUSEPORT_LB is FreeBSD's only.
-func reusePortLB() (name int, exists bool) { return 0, false }

@@ -1,0 +1,46 @@
+package scenarios
+
+import (
+	"os"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/bindmatrix/bindmatrix/internal/witness"
+	"github.com/bindmatrix/bindmatrix/matrix"
+)
+
+// TestTimeWaitWithoutWitnessIsUnreached: when the kernel's table cannot be
+// read the cell says so; it never assumes the state was reached.
+func TestTimeWaitWithoutWitnessIsUnreached(t *testing.T) {
+	t.Setenv(WitnessEnv, witness.Off)
+	w := testWorker(t)
+	for _, st := range []matrix.State{matrix.TimeWait, matrix.Established} {
+		c := matrix.NewCell(matrix.TCP, matrix.IPv4, st, matrix.Specific, matrix.Specific, matrix.None, matrix.None)
+		r := w.runCell(c)
+		if r.Outcome != matrix.Unreached || !strings.Contains(r.Note, witness.ErrNoWitness.Error()) {
+			t.Errorf("%s with no witness: outcome %s note %q, want unreached naming the missing witness", c, r.Outcome, r.Note)
+		}
+	}
+}
+
+// TestRunLeaksNoDescriptors: a leaked socket would hold a port and change a
+// later cell's answer.
+func TestRunLeaksNoDescriptors(t *testing.T) {
+	if _, err := os.Stat("/proc/self/fd"); err != nil {
+		t.Skipf("skipped: descriptors are counted in /proc/self/fd, which %s lacks", runtime.GOOS)
+	}
+	count := func() int {
+		entries, err := os.ReadDir("/proc/self/fd")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(entries)
+	}
+	Run(matrix.AllCells()[:32], Options{Parallel: 1}) // warm up lazily opened descriptors
+	before := count()
+	Run(matrix.AllCells(), Options{})
+	if after := count(); after != before {
+		t.Errorf("open descriptors: %d before the run, %d after", before, after)
+	}
+}
