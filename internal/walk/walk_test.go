@@ -2,10 +2,12 @@ package walk_test
 
 import (
 	"errors"
+	"net/netip"
 	"strings"
 	"testing"
 
 	"github.com/bindmatrix/bindmatrix/internal/ports"
+	"github.com/bindmatrix/bindmatrix/internal/sock"
 	"github.com/bindmatrix/bindmatrix/internal/walk"
 	"github.com/bindmatrix/bindmatrix/internal/witness"
 	"github.com/bindmatrix/bindmatrix/matrix"
@@ -48,10 +50,18 @@ func TestWalkProvesEveryState(t *testing.T) {
 					if _, err := ports.Probe(proto, port); err == nil && state != matrix.Closed {
 						t.Errorf("port %d probes free while the walk holds it %s", port, state)
 					}
+					conn, listener := h.Connection, sock.Addr(spec.Family, matrix.Specific, port)
 					tainted := h.Release()
 					book.Release(port, tainted)
-					if _, err := ports.Probe(proto, port); err != nil && !tainted {
-						t.Errorf("port %d is not free after Release: %v", port, err)
+					// What the walk made is gone (the port itself may be
+					// anybody's again at once, so it is not probed).
+					if _, found, _ := w.Lookup(listener, netip.AddrPort{}); found && proto == matrix.TCP {
+						t.Errorf("a listener on %v survived Release", listener)
+					}
+					if conn.Remote.IsValid() && !tainted {
+						if e, found, _ := w.Lookup(conn.Local, conn.Remote); found {
+							t.Errorf("%v<->%v survived Release in %s", conn.Local, conn.Remote, e.State)
+						}
 					}
 				})
 			}
