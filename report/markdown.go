@@ -74,7 +74,7 @@ func (p *printer) mdUnreached(rs []matrix.Result) {
 	}
 }
 
-// mdEscape keeps a value from breaking a table row.
+// mdEscape keeps a value from breaking a table row, or the page.
 func mdEscape(s string) string {
-	return strings.NewReplacer("|", `\|`, "\n", " ").Replace(s)
+	return strings.ReplaceAll(clean(strings.ReplaceAll(s, "\n", " ")), "|", `\|`)
 }

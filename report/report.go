@@ -11,10 +11,11 @@ import (
 	"github.com/bindmatrix/bindmatrix/matrix"
 )
 
-// Renderer writes one rendering of observations and comparisons.
+// Renderer writes one rendering of observations, comparisons and audits.
 type Renderer interface {
 	Observation(w io.Writer, obs *matrix.Observation) error
 	Comparison(w io.Writer, c *matrix.Comparison) error
+	Audit(w io.Writer, a *matrix.Audit) error
 }
 
 // Formats lists the renderers New knows, in the order -h shows them.

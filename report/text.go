@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/bindmatrix/bindmatrix/matrix"
@@ -92,7 +93,7 @@ func (p *printer) unreached(rs []matrix.Result) {
 	var lines []string
 	for _, r := range rs {
 		if r.Outcome == matrix.Unreached {
-			lines = append(lines, fmt.Sprintf("  %s: %s", r.Cell, r.Note))
+			lines = append(lines, fmt.Sprintf("  %s: %s", r.Cell, clean(r.Note)))
 		}
 	}
 	if len(lines) > 0 {
@@ -157,9 +158,9 @@ func verdictLine(c *matrix.Comparison) string {
 
 func differenceLine(c *matrix.Comparison, d matrix.Difference) string {
 	expected := fmt.Sprintf("expected %s (%s:%d)", expectedText(d.Expected), c.Table.File, d.Expected.Line)
-	line := fmt.Sprintf("%s, observed %s; witness: %s", expected, resultText(d.Result), d.Witness)
+	line := fmt.Sprintf("%s, observed %s; witness: %s", expected, resultText(d.Result), clean(d.Witness))
 	if d.Note != "" {
-		line += "; " + d.Note
+		line += "; " + clean(d.Note)
 	}
 	return line
 }
@@ -219,3 +220,23 @@ func cellCount(n int) string {
 	}
 	return fmt.Sprintf("%d cells", n)
 }
+
+// clean escapes control characters, so that text from a file (a note, a
+// witness, a server's output) cannot move the cursor or forge a line of
+// the report, such as a verdict.
+func clean(s string) string {
+	if !strings.ContainsFunc(s, isControl) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if isControl(r) {
+			b.WriteString(strings.Trim(strconv.QuoteRune(r), "'"))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func isControl(r rune) bool { return r < ' ' || r == 0x7f || r >= 0x80 && r < 0xa0 }

@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/bindmatrix/bindmatrix/internal/audit"
 	"github.com/bindmatrix/bindmatrix/internal/child"
 	"github.com/bindmatrix/bindmatrix/internal/gather"
 	"github.com/bindmatrix/bindmatrix/internal/reexec"
@@ -35,14 +36,16 @@ Usage:
   bindmatrix accept [flags]   write an observation as this platform's expected table
   bindmatrix report [flags]   render an observation, or its comparison, as text, markdown, json or junit
   bindmatrix docs [flags]     regenerate docs/bind-table.md from the expected tables (and observations)
+  bindmatrix audit [flags]    can another process take a live server's port, and does it restart?
 
 Run 'bindmatrix COMMAND -h' for a command's flags.
 
 Exit codes:
   0  all compared cells agree with the expected table (or the command succeeded)
-  1  differences found
+  1  differences found (audit: another process can take a socket's traffic, or the restart failed)
   2  bad input: unknown flag or value, corrupt table or observation (file:line named), or a run that could not start
-  3  incomplete: no differences, but some cells were unreached (their state could not be set up or proven)
+  3  incomplete: no differences, but some cells were unreached (their state could not be set up or proven),
+     or an audit could not try or prove something
 `
 
 // roles are what this binary does when it starts itself: hold sockets for
@@ -75,6 +78,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		code, err = cmdReport(rest, stdout, stderr)
 	case "docs":
 		code, err = cmdDocs(rest, stdout, stderr)
+	case "audit":
+		code, err = cmdAudit(rest, stdout, stderr)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return exitAgree
@@ -88,7 +93,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "bindmatrix: %v\n", err)
 		var ie *matrix.InputError
-		if errors.As(err, &ie) || errors.Is(err, errUsage) {
+		if errors.As(err, &ie) || errors.Is(err, errUsage) || errors.Is(err, audit.ErrBadInput) {
 			return exitBadInput
 		}
 		if code == exitAgree {

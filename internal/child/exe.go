@@ -20,7 +20,7 @@ var otherUserExe struct {
 
 func executableFor(u User) (string, error) {
 	exe, err := reexec.Self()
-	if err != nil || u != OtherUser {
+	if err != nil || u == SameUser {
 		return exe, err
 	}
 	otherUserExe.mu.Lock()
@@ -46,7 +46,7 @@ func executableFor(u User) (string, error) {
 
 // releaseExecutable says a helper of u is done with its executable.
 func releaseExecutable(u User) {
-	if u != OtherUser {
+	if u == SameUser {
 		return
 	}
 	otherUserExe.mu.Lock()

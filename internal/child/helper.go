@@ -40,19 +40,28 @@ type reply struct {
 	err  error
 }
 
-// User says whom a helper runs as.
-type User int
+// User says whom a helper runs as: the parent's own user, or another one
+// by name (which needs root, and is not offered on Windows).
+type User struct{ name string }
 
-const (
-	SameUser  User = iota // the parent's user
-	OtherUser             // "nobody": needs root, not offered on Windows
+var (
+	SameUser  = User{}
+	OtherUser = User{name: "nobody"} // the matrix's stranger
 )
 
-func (u User) String() string {
-	if u == OtherUser {
-		return "another user"
+// UserNamed is the user called name; "same" or "" is the parent's own.
+func UserNamed(name string) User {
+	if name == "same" {
+		name = ""
 	}
-	return "the same user"
+	return User{name: name}
+}
+
+func (u User) String() string {
+	if u.name == "" {
+		return "the same user"
+	}
+	return "user " + u.name
 }
 
 // ErrDead says the helper is gone: it exited, or stopped answering.
@@ -65,8 +74,8 @@ func Start(user User) (*Helper, error) {
 		return nil, err
 	}
 	cmd := reexec.Command(exe, RoleName)
-	if user == OtherUser {
-		if err := runAsOtherUser(cmd); err != nil {
+	if user != SameUser {
+		if err := runAs(cmd, user.name); err != nil {
 			releaseExecutable(user)
 			return nil, err
 		}

@@ -7,9 +7,9 @@ import (
 	"os/exec"
 )
 
-// runAsOtherUser is not offered here: on Windows starting a process as
-// another account needs that account's password, which a test harness has
-// no business holding.
-func runAsOtherUser(cmd *exec.Cmd) error {
+// runAs is not offered here: on Windows starting a process as another
+// account needs that account's password, which a test harness has no
+// business holding.
+func runAs(cmd *exec.Cmd, name string) error {
 	return errors.New("starting a helper process as another user is not supported on this OS (Windows needs the account's password)")
 }

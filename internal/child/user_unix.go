@@ -11,19 +11,24 @@ import (
 	"syscall"
 )
 
-// runAsOtherUser makes cmd run as "nobody", which needs root.
-func runAsOtherUser(cmd *exec.Cmd) error {
+// runAs makes cmd run as the user called name, which needs root. "nobody"
+// is taken as 65534 where no user database names it.
+func runAs(cmd *exec.Cmd, name string) error {
 	if os.Geteuid() != 0 {
-		return fmt.Errorf("starting a helper process as another user needs root (running as uid %d)", os.Geteuid())
+		return fmt.Errorf("starting a helper process as %s needs root (running as uid %d)", name, os.Geteuid())
 	}
-	uid, gid := uint32(65534), uint32(65534) // nobody, where no user database says otherwise
-	if u, err := user.Lookup("nobody"); err == nil {
-		if n, err := strconv.ParseUint(u.Uid, 10, 32); err == nil {
-			uid = uint32(n)
+	uid, gid := uint32(65534), uint32(65534)
+	u, err := user.Lookup(name)
+	switch {
+	case err == nil:
+		n, err1 := strconv.ParseUint(u.Uid, 10, 32)
+		m, err2 := strconv.ParseUint(u.Gid, 10, 32)
+		if err1 != nil || err2 != nil {
+			return fmt.Errorf("user %s has uid %q and gid %q, which are not numbers", name, u.Uid, u.Gid)
 		}
-		if n, err := strconv.ParseUint(u.Gid, 10, 32); err == nil {
-			gid = uint32(n)
-		}
+		uid, gid = uint32(n), uint32(m)
+	case name != "nobody":
+		return fmt.Errorf("no user %q: %w", name, err)
 	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uid, Gid: gid}}
 	return nil

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/bindmatrix/bindmatrix/internal/sock"
+	"github.com/bindmatrix/bindmatrix/internal/socktable"
+	"github.com/bindmatrix/bindmatrix/internal/witness"
 	"github.com/bindmatrix/bindmatrix/matrix"
 )
 
@@ -41,6 +43,11 @@ type Plan struct {
 	// Patience bounds the wait for what was sent to arrive; 0 means
 	// DefaultPatience.
 	Patience time.Duration
+	// Witness, with Unseen TCP traffic, makes the count exact: once every
+	// connection's server side has left SYN_RECV it sits in some
+	// listener's queue (or was taken from it), so one more count after
+	// that is all the receivers will ever get.
+	Witness witness.Witness
 }
 
 // DefaultPatience bounds the wait for sent traffic to arrive; loopback
@@ -69,6 +76,7 @@ func Run(p Plan, receivers ...Receiver) (Tally, error) {
 		fam = matrix.SockIPv6 // a v4-mapped target is reached over IPv6
 	}
 	var clients []sock.Socket
+	var clientAddrs []netip.AddrPort
 	defer func() {
 		for _, c := range clients {
 			c.Abort()
@@ -105,6 +113,9 @@ func Run(p Plan, receivers ...Receiver) (Tally, error) {
 				break
 			}
 			t.Sent++
+			if a, err := c.LocalAddr(); err == nil {
+				clientAddrs = append(clientAddrs, a)
+			}
 		}
 		if err := count(); err != nil {
 			return t, fmt.Errorf("delivery check: %w", err)
@@ -112,6 +123,9 @@ func Run(p Plan, receivers ...Receiver) (Tally, error) {
 	}
 	patience := cmp.Or(p.Patience, DefaultPatience)
 	deadline := time.Now().Add(patience)
+	if p.Unseen && p.Proto == matrix.TCP && p.Witness != nil && t.Stopped == nil {
+		return t, t.proveQueued(p, clientAddrs, count, deadline)
+	}
 	for !t.settled() && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Microsecond)
 		before := t.total()
@@ -173,4 +187,31 @@ func (t Tally) Note(to netip.AddrPort, names ...string) string {
 		note += fmt.Sprintf("; %d not received within %v", lost, t.patience)
 	}
 	return note
+}
+
+// proveQueued waits until the witness shows every connection past its
+// handshake on the server side, then counts once more: that count is
+// exact, whoever else took the rest.
+func (t *Tally) proveQueued(p Plan, clients []netip.AddrPort, count func() error, deadline time.Time) error {
+	t.unseen, t.patience = true, cmp.Or(p.Patience, DefaultPatience)
+	for {
+		pending := 0
+		for _, c := range clients {
+			e, found, err := p.Witness.Lookup(p.To, c)
+			if err != nil {
+				return fmt.Errorf("delivery check: %w", err)
+			}
+			if found && (e.State == socktable.SynRecv || e.State == socktable.NewSynRecv) {
+				pending++
+			}
+		}
+		if pending == 0 || !time.Now().Before(deadline) {
+			if err := count(); err != nil {
+				return fmt.Errorf("delivery check: %w", err)
+			}
+			t.Complete = pending == 0 && len(clients) == t.Sent
+			return nil
+		}
+		time.Sleep(50 * time.Microsecond)
+	}
 }

@@ -34,3 +34,5 @@ func (s Socket) Send(ap netip.AddrPort) error       { return sysErr("sendto", Er
 func (s Socket) Drain() (int, error)                { return 0, ErrUnsupported }
 
 func errnoOf(err error) (name string, native int, ok bool) { return "", 0, false }
+
+func V6Only(fd uintptr) (bool, error) { return false, ErrUnsupported }

@@ -176,3 +176,10 @@ func (s Socket) Drain() (int, error) {
 		}
 	}
 }
+
+// V6Only says whether the IPv6 socket with descriptor fd (opened by
+// anyone, Go's net package say) takes IPv6 only.
+func V6Only(fd uintptr) (bool, error) {
+	v, err := unix.GetsockoptInt(int(fd), unix.IPPROTO_IPV6, unix.IPV6_V6ONLY)
+	return v != 0, sysErr("getsockopt", err)
+}

@@ -201,3 +201,10 @@ func (s Socket) Drain() (int, error) {
 		}
 	}
 }
+
+// V6Only says whether the IPv6 socket with handle fd (opened by anyone,
+// Go's net package say) takes IPv6 only.
+func V6Only(fd uintptr) (bool, error) {
+	v, err := windows.GetsockoptInt(windows.Handle(fd), windows.IPPROTO_IPV6, windows.IPV6_V6ONLY)
+	return v != 0, sysErr("getsockopt", err)
+}

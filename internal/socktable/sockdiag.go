@@ -33,6 +33,7 @@ const (
 
 	attrReqBytecode = 1  // INET_DIAG_REQ_BYTECODE
 	bcSEq           = 11 // INET_DIAG_BC_S_EQ: source (local) port equals
+	attrSkV6Only    = 11 // INET_DIAG_SKV6ONLY, sent with every AF_INET6 socket
 )
 
 // AF_INET and AF_INET6 as Linux numbers them.
@@ -186,6 +187,18 @@ func ParseDiagMsg(proto string, b []byte) (Entry, error) {
 		UID:    int(ne.Uint32(b[64:])),
 		Inode:  uint64(ne.Uint32(b[68:])),
 		PID:    -1,
+	}
+	// Attributes follow, each {len, type, value} padded to 4 bytes; an IPv6
+	// socket's says whether it is IPv6-only.
+	for attrs := b[diagMsgLen:]; len(attrs) >= 4; {
+		size := int(ne.Uint16(attrs[0:]))
+		if size < 4 || size > len(attrs) {
+			return Entry{}, fmt.Errorf("%w: attribute of %d bytes with %d left", ErrTruncated, size, len(attrs))
+		}
+		if ne.Uint16(attrs[2:]) == attrSkV6Only && size >= 5 && family == afInet6 {
+			e.DualStack = attrs[4] == 0
+		}
+		attrs = attrs[min(len(attrs), (size+3)&^3):]
 	}
 	return e, nil
 }

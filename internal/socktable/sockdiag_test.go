@@ -98,3 +98,20 @@ func TestDiagRequestLayout(t *testing.T) {
 		t.Errorf("bytecode: % x", attr)
 	}
 }
+
+// TestParseDiagMsgReadsV6Only: the INET_DIAG_SKV6ONLY attribute tells a
+// dual-stack socket from an IPv6-only one.
+func TestParseDiagMsgReadsV6Only(t *testing.T) {
+	msg := diagReply(1, afInet6, uint8(Listen), netip.MustParseAddrPort("[::]:80"), netip.MustParseAddrPort("[::]:0"), 1, 0, 0)
+	for v6only, dual := range map[byte]bool{0: true, 1: false} {
+		payload := append(append([]byte(nil), msg[nlmsgHdrLen:]...), 5, 0, attrSkV6Only, 0, v6only, 0, 0, 0)
+		e, err := ParseDiagMsg("tcp", payload)
+		if err != nil || e.DualStack != dual {
+			t.Errorf("v6only=%d: dual-stack %v, err %v", v6only, e.DualStack, err)
+		}
+	}
+	bad := append(append([]byte(nil), msg[nlmsgHdrLen:]...), 99, 0, attrSkV6Only, 0)
+	if _, err := ParseDiagMsg("tcp", bad); !errors.Is(err, ErrTruncated) {
+		t.Errorf("an attribute longer than the message: %v", err)
+	}
+}

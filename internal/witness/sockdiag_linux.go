@@ -156,9 +156,14 @@ func (w *SockDiag) DestroyOwnTimeWait(e socktable.Entry) error {
 	return nil
 }
 
-// Dump lists every socket of proto ("tcp" or "udp") whose local port is
-// port, in any state; bound-only TCP sockets are listed from Linux 6.5 on.
-func (w *SockDiag) Dump(proto string, port uint16) ([]socktable.Entry, error) {
+// AllStates asks a dump for sockets in any state.
+const AllStates = ^uint32(0)
+
+// Dump lists the sockets of proto ("tcp" or "udp") in the given states (a
+// bit per socktable.TCPState, or AllStates) whose local port is port, or
+// on every port when port is 0. Bound-only TCP sockets are listed from
+// Linux 6.5 on; unconnected UDP sockets are in state Close.
+func (w *SockDiag) Dump(proto string, port uint16, states uint32) ([]socktable.Entry, error) {
 	protocol := uint8(unix.IPPROTO_TCP)
 	if proto == "udp" {
 		protocol = unix.IPPROTO_UDP
@@ -167,7 +172,7 @@ func (w *SockDiag) Dump(proto string, port uint16) ([]socktable.Entry, error) {
 	for _, v6 := range []bool{false, true} {
 		msgs, err := w.ask(socktable.DiagRequest{
 			Type: socktable.SockDiagByFamily, Flags: socktable.FlagRequest | socktable.FlagDump,
-			IPv6: v6, Protocol: protocol, States: ^uint32(0), Cookie: socktable.NoCookie, LocalPort: port,
+			IPv6: v6, Protocol: protocol, States: states, Cookie: socktable.NoCookie, LocalPort: port,
 		})
 		if err != nil {
 			return nil, err

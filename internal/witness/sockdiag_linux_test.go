@@ -158,7 +158,7 @@ func TestDumpListsEverySocketOnAPort(t *testing.T) {
 	listener, _, _ := connected(t, matrix.SockIPv4)
 	_, _, _ = connected(t, matrix.SockIPv4) // another port, which must not show
 	at, _ := listener.LocalAddr()
-	entries, err := w.Dump("tcp", at.Port())
+	entries, err := w.Dump("tcp", at.Port(), witness.AllStates)
 	if err != nil {
 		t.Fatal(err)
 	}

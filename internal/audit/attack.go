@@ -1,0 +1,116 @@
+package audit
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+
+	"github.com/bindmatrix/bindmatrix/internal/child"
+	"github.com/bindmatrix/bindmatrix/internal/deliver"
+	"github.com/bindmatrix/bindmatrix/internal/inventory"
+	"github.com/bindmatrix/bindmatrix/internal/sock"
+	"github.com/bindmatrix/bindmatrix/internal/witness"
+	"github.com/bindmatrix/bindmatrix/matrix"
+)
+
+// attacker makes attempts from helper processes: one per user attempts run
+// as ("same" is the auditor's own user).
+type attacker struct {
+	helpers  map[string]*child.Helper
+	users    []string
+	deliver  bool
+	count    int
+	witness  witness.Witness
+	selfPIDs []int // the audit's own processes, whose sockets are not audited
+}
+
+func newAttacker(users []string, deliverTraffic bool, count int, w witness.Witness) (*attacker, error) {
+	a := &attacker{helpers: map[string]*child.Helper{}, users: users, deliver: deliverTraffic, count: count, witness: w}
+	for _, u := range users {
+		h, err := child.Start(child.UserNamed(u))
+		if err != nil {
+			a.stop()
+			return nil, fmt.Errorf("starting a helper process as %s: %w", u, err)
+		}
+		a.helpers[u] = h
+	}
+	return a, nil
+}
+
+func (a *attacker) stop() {
+	for _, h := range a.helpers {
+		h.Stop()
+	}
+}
+
+// audit makes every attempt against s and concludes its verdict.
+func (a *attacker) audit(s inventory.Socket) matrix.AuditSocket {
+	out := matrix.AuditSocket{Proto: s.Proto, Address: s.Local, Family: s.Family, PID: s.PID(),
+		Command: s.Command, User: s.User, Attempts: []matrix.Attempt{}, Note: s.Unknown}
+	for _, b := range plan(s.Family, s.Local.Addr()) {
+		for _, opt := range matrix.Options() {
+			if !sock.OptionExists(opt) {
+				continue
+			}
+			for _, user := range a.users {
+				out.Attempts = append(out.Attempts, a.attempt(s, b, opt, user))
+			}
+		}
+	}
+	out.Verdict = verdictOf(out.Attempts)
+	if out.Verdict == matrix.Hijackable {
+		out.Fix = fixFor(hostOS(), out)
+	}
+	return out
+}
+
+// attempt binds (and, for TCP, listens) on b with opt, as user, in a
+// helper; a successful one is held for a delivery check when asked, and
+// closed right after either way.
+func (a *attacker) attempt(s inventory.Socket, b bind, opt matrix.Option, user string) matrix.Attempt {
+	at := matrix.Attempt{Address: netip.AddrPortFrom(b.addr, s.Local.Port()), Family: b.family, Option: opt, User: user}
+	h := a.helpers[user]
+	newcomer, outcome, native, err := h.Attempt(b.family, s.Proto, opt, at.Address)
+	defer newcomer.Close()
+	if err != nil {
+		at.Outcome, at.Note = matrix.Unreached, err.Error()
+		if !h.Alive() { // replace it for the attempts still to come
+			if fresh, serr := child.Start(child.UserNamed(user)); serr == nil {
+				a.helpers[user] = fresh
+			}
+		}
+		return at
+	}
+	at.Outcome, at.Native = outcome, native
+	if outcome != matrix.OK || !a.deliver {
+		return at
+	}
+	_, loop := reachOf(s.Family, s.Local.Addr()).overlap(reachOf(b.family, b.addr))
+	if !loop.IsValid() {
+		at.Note = "no delivery check: the socket does not serve loopback, and test traffic goes to loopback only"
+		return at
+	}
+	to := netip.AddrPortFrom(loop, s.Local.Port())
+	t, err := deliver.Run(deliver.Plan{Proto: s.Proto, To: to, Max: a.count, Round: a.count, Unseen: true, Witness: a.witness}, newcomer)
+	switch {
+	case err != nil:
+		at.Note = err.Error()
+	case t.Stopped != nil:
+		at.Note = t.Note(to, "the newcomer")
+	default:
+		at.Delivery = &matrix.AttemptDelivery{Sent: t.Sent, Second: t.Received[0]}
+		at.Note = t.Note(to, "the newcomer")
+	}
+	return at
+}
+
+// verdictOf concludes a socket's verdict from its attempts.
+func verdictOf(attempts []matrix.Attempt) matrix.SocketVerdict {
+	switch {
+	case slices.ContainsFunc(attempts, matrix.Attempt.Took):
+		return matrix.Hijackable
+	case slices.ContainsFunc(attempts, func(a matrix.Attempt) bool { return a.Outcome == matrix.Unreached }):
+		return matrix.SocketUnreached
+	}
+	return matrix.Exclusive
+}

@@ -1,0 +1,265 @@
+// Package audit answers the question people bring after an incident: can
+// another process take this server's port, and does the server come back
+// after a restart? It finds a live server's sockets (package inventory),
+// tries every bind a local process could make on each port from helper
+// processes (package child) with every option this OS has, confirms a
+// takeover by counting the test traffic the newcomer receives (package
+// deliver), and restarts the server while its old connections sit in
+// TIME_WAIT, proven by the witness.
+//
+// It touches only loopback and this machine's sockets, never destroys or
+// disturbs a socket it did not create, and sends test traffic to a server
+// it did not start only when asked to.
+package audit
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"os/user"
+	"runtime"
+	"slices"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/bindmatrix/bindmatrix/internal/host"
+	"github.com/bindmatrix/bindmatrix/internal/inventory"
+	"github.com/bindmatrix/bindmatrix/internal/witness"
+	"github.com/bindmatrix/bindmatrix/matrix"
+)
+
+// Request says what to audit (one of Port, PID, Command) and how.
+type Request struct {
+	Port    uint16
+	Proto   matrix.Proto // with Port
+	PID     int
+	Command []string
+	// Wait bounds how long Command may take to listen.
+	Wait time.Duration
+	// Restart asks for the restart check (Command only).
+	Restart bool
+	Options
+	// Log receives the output of Command.
+	Log io.Writer
+}
+
+// Options say how each socket is attacked.
+type Options struct {
+	// Deliver confirms each successful attempt with DeliverCount
+	// connections or datagrams to the socket's loopback address.
+	Deliver      bool
+	DeliverCount int
+	// As lists other users to make the attempts as too (root only).
+	As []string
+}
+
+// ErrBadInput marks what the caller asked wrongly: no such process,
+// nothing listening on the port, a command that does not exist, an option
+// this OS does not offer.
+var ErrBadInput = errors.New("bad input")
+
+func badInput(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrBadInput, fmt.Sprintf(format, args...))
+}
+
+// DefaultDeliverCount is how many connections or datagrams confirm a
+// takeover: enough that a fair share of a SO_REUSEPORT group misses the
+// newcomer with odds of 2^-16.
+const DefaultDeliverCount = 16
+
+// Run audits what req names. The audit it returns is concluded; an error
+// means nothing could be audited (ErrBadInput, or the inventory failed).
+func Run(req Request) (*matrix.Audit, error) {
+	if err := check(req); err != nil {
+		return nil, err
+	}
+	a := &matrix.Audit{Schema: matrix.AuditSchema, Platform: host.Platform(), Sockets: []matrix.AuditSocket{},
+		Target: matrix.AuditTarget{Port: req.Port, PID: req.PID, Command: req.Command, Deliver: req.Deliver,
+			Users: append([]string{"same"}, req.As...)}}
+	if req.Port != 0 {
+		a.Target.Proto = req.Proto.String()
+	}
+	w, _ := witness.Open(witness.Best) // None, with the reason, where there is none
+	defer w.Close()
+
+	var srv *server
+	var socks []inventory.Socket
+	switch {
+	case len(req.Command) > 0:
+		if _, err := exec.LookPath(req.Command[0]); err != nil {
+			return nil, badInput("%s: %v", req.Command[0], err)
+		}
+		var err error
+		if srv, err = startServer(req.Command, req.Log); err != nil {
+			return nil, badInput("%v", err)
+		}
+		stopOnSignal := stopWithSignals(func() { srv.stop() })
+		defer func() { stopOnSignal(); srv.stop() }()
+		socks, err = srv.waitListening(req.Wait)
+		if err != nil {
+			a.Note = err.Error() + srv.output.says()
+			a.Conclude()
+			return a, nil
+		}
+	case req.PID != 0:
+		if err := inventory.Exists(req.PID); err != nil {
+			return nil, badInput("-pid %d: %v", req.PID, err)
+		}
+		var err error
+		if socks, err = inventory.List(inventory.Filter{PIDs: []int{req.PID}}); err != nil {
+			return nil, err
+		}
+		if len(socks) == 0 {
+			return nil, badInput("process %d has no listening TCP or bound UDP socket", req.PID)
+		}
+	default:
+		var err error
+		if socks, err = inventory.List(inventory.Filter{Protos: []matrix.Proto{req.Proto}, Port: req.Port}); err != nil {
+			return nil, err
+		}
+		if len(socks) == 0 {
+			verb := "listening on"
+			if req.Proto == matrix.UDP {
+				verb = "bound to"
+			}
+			return nil, badInput("nothing is %s %s port %d here", verb, req.Proto, req.Port)
+		}
+	}
+
+	audited, err := attack(socks, req.Options, w)
+	if err != nil {
+		a.Note = err.Error()
+		a.Conclude()
+		return a, nil
+	}
+	a.Sockets = audited
+
+	if req.Restart {
+		r, again := restartCheck(srv, socks, w, req.Wait, req.Log)
+		if again != nil {
+			defer again.stop()
+		}
+		a.Restart = &r
+	}
+	a.Conclude()
+	return a, nil
+}
+
+// Sockets audits sockets found some other way (a test's own listener):
+// the attempts of Run, without finding or restarting anything.
+func Sockets(socks []inventory.Socket, opt Options) (*matrix.Audit, error) {
+	if err := checkOptions(opt); err != nil {
+		return nil, err
+	}
+	a := &matrix.Audit{Schema: matrix.AuditSchema, Platform: host.Platform(),
+		Target: matrix.AuditTarget{Deliver: opt.Deliver, Users: append([]string{"same"}, opt.As...)}}
+	w, _ := witness.Open(witness.Best)
+	defer w.Close()
+	audited, err := attack(socks, opt, w)
+	if err != nil {
+		return nil, err
+	}
+	a.Sockets = audited
+	a.Conclude()
+	return a, nil
+}
+
+// attack makes every attempt against every socket from helper processes.
+func attack(socks []inventory.Socket, opt Options, w witness.Witness) ([]matrix.AuditSocket, error) {
+	att, err := newAttacker(append([]string{"same"}, opt.As...), opt.Deliver, cmpOr(opt.DeliverCount, DefaultDeliverCount), w)
+	if err != nil {
+		return nil, err
+	}
+	defer att.stop()
+	out := []matrix.AuditSocket{}
+	for _, s := range socks {
+		audited := att.audit(s)
+		if len(opt.As) == 0 && os.Geteuid() == 0 && s.UID > 0 {
+			audited.Note = joinNotes(audited.Note, fmt.Sprintf("the attempts ran as root, not as the socket's user %s; add -as %s to try as that user", s.User, s.User))
+		}
+		out = append(out, audited)
+	}
+	return out, nil
+}
+
+// check refuses requests that cannot be carried out, before anything runs.
+func check(req Request) error {
+	given := 0
+	for _, set := range []bool{req.Port != 0, req.PID != 0, len(req.Command) > 0} {
+		if set {
+			given++
+		}
+	}
+	switch {
+	case given != 1:
+		return badInput("give one of -port, -pid or a command after --")
+	case req.Restart && len(req.Command) == 0:
+		return badInput("-restart restarts a command the audit started: give it after --")
+	}
+	return checkOptions(req.Options)
+}
+
+func checkOptions(opt Options) error {
+	switch {
+	case len(opt.As) > 0 && runtime.GOOS == "windows":
+		return badInput("-as is not offered on Windows: starting a process as another account needs its password")
+	case len(opt.As) > 0 && os.Geteuid() != 0:
+		return badInput("-as needs root (running as uid %d)", os.Geteuid())
+	case opt.DeliverCount < 0:
+		return badInput("-count %d: give a number of connections", opt.DeliverCount)
+	}
+	for i, u := range opt.As {
+		if u == "same" || slices.Contains(opt.As[:i], u) {
+			return badInput("-as %s: name each other user once", u)
+		}
+		if _, err := user.Lookup(u); err != nil && u != "nobody" {
+			return badInput("-as %s: %v", u, err)
+		}
+	}
+	return nil
+}
+
+// stopWithSignals runs stop when the audit is interrupted (SIGINT, SIGTERM)
+// and then exits, so that no server it started outlives it. The returned
+// function ends the watch.
+func stopWithSignals(stop func()) (done func()) {
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	finished := make(chan struct{})
+	go func() {
+		select {
+		case sig := <-sigs:
+			stop()
+			fmt.Fprintf(os.Stderr, "bindmatrix audit: %v: stopped the server it started\n", sig)
+			os.Exit(128 + signalNumber(sig))
+		case <-finished:
+		}
+	}()
+	return func() { signal.Stop(sigs); close(finished) }
+}
+
+func signalNumber(sig os.Signal) int {
+	if s, ok := sig.(syscall.Signal); ok {
+		return int(s)
+	}
+	n, _ := strconv.Atoi(sig.String())
+	return n
+}
+
+func joinNotes(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "; " + b
+}
+
+func cmpOr(v, fallback int) int {
+	if v == 0 {
+		return fallback
+	}
+	return v
+}

@@ -1,0 +1,176 @@
+package audit
+
+import (
+	"fmt"
+	"io"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/bindmatrix/bindmatrix/internal/inventory"
+	"github.com/bindmatrix/bindmatrix/internal/sock"
+	"github.com/bindmatrix/bindmatrix/internal/socktable"
+	"github.com/bindmatrix/bindmatrix/internal/witness"
+	"github.com/bindmatrix/bindmatrix/matrix"
+)
+
+// restartConnections is how many connections the restart check opens: the
+// server's side of each it has accepted closes first when it stops, and
+// each such one leaves a TIME_WAIT entry on the port.
+const restartConnections = 3
+
+// timeWaitPatience bounds the close handshake on loopback; a limit, not a
+// pause: the witness is the proof.
+const timeWaitPatience = 2 * time.Second
+
+// restartCheck stops the running server while connections to it are open,
+// proves the TIME_WAIT entries its side left, starts the command again and
+// says whether it listens again within wait. It returns the check and the
+// new server, if one started (the caller stops it).
+func restartCheck(srv *server, socks []inventory.Socket, w witness.Witness, wait time.Duration, log io.Writer) (matrix.Restart, *server) {
+	r := matrix.Restart{Witness: w.Name()}
+	var listeners []netip.AddrPort // where clients connect, one per TCP listener on loopback
+	for _, s := range socks {
+		if s.Proto != matrix.TCP {
+			continue
+		}
+		if s.Local.Addr().IsUnspecified() || s.Local.Addr().Unmap().IsLoopback() {
+			_, at := sock.Loopback(s.Family, s.Local.Port())
+			listeners = append(listeners, at)
+		}
+	}
+	if len(listeners) == 0 {
+		srv.stop()
+		r.Verdict, r.Note = matrix.RestartUnreached, "the server has no TCP listener on loopback to connect to, so no TIME_WAIT entry could be made"
+		return r, nil
+	}
+	type conn struct {
+		client       sock.Socket
+		server, peer netip.AddrPort
+	}
+	var conns []conn
+	defer func() {
+		for _, c := range conns {
+			c.client.Abort()
+		}
+	}()
+	for _, at := range listeners {
+		fam, _ := sock.Loopback(sock.FamilyOf(at.Addr()), at.Port())
+		for range restartConnections {
+			c, err := sock.Open(fam, matrix.TCP)
+			if err != nil {
+				break
+			}
+			if err := c.Connect(at); err != nil {
+				c.Close()
+				break
+			}
+			peer, _ := c.LocalAddr()
+			conns = append(conns, conn{client: c, server: at, peer: peer})
+		}
+	}
+	// A connection still in the listener's queue is reset when the server
+	// exits, and leaves no TIME_WAIT entry: give the server the time to
+	// accept them. The server goes first, so that its side of every
+	// connection it accepted closes first; then the clients close theirs.
+	accepted := func(c conn) bool {
+		e, found, err := w.Lookup(c.server, c.peer)
+		return err == nil && found && e.Inode != 0
+	}
+	waitFor(timeWaitPatience, func() bool {
+		for _, c := range conns {
+			if !accepted(c) {
+				return false
+			}
+		}
+		return true
+	})
+	srv.stop()
+	for _, c := range conns {
+		c.client.Close()
+	}
+	var proven []conn
+	for _, c := range conns {
+		if timeWaitProven(w, c.server, c.peer) {
+			proven = append(proven, c)
+		}
+	}
+	conns = nil // closed above; nothing to reset
+	if len(proven) == 0 {
+		r.Verdict = matrix.RestartUnreached
+		r.Note = fmt.Sprintf("none of %d connections to %v reached TIME_WAIT on the server's side (it reset them, or never accepted them), so a restart would show nothing", restartConnections*len(listeners), listeners)
+		return r, nil
+	}
+	var tuples []string
+	for _, c := range proven {
+		tuples = append(tuples, fmt.Sprintf("%s<->%s", c.server, c.peer))
+	}
+	r.Witness = fmt.Sprintf("%s TIME_WAIT %s after the server stopped", w.Name(), strings.Join(tuples, ", "))
+
+	again, err := startServer(srv.args, log)
+	if err != nil {
+		r.Verdict, r.Note = matrix.RestartFailed, err.Error()
+		return r, nil
+	}
+	socksAgain, err := again.waitListening(wait)
+	// The entries still there now were there when the server bound.
+	for _, c := range proven {
+		if e, found, _ := w.Lookup(c.server, c.peer); found && e.State == socktable.TimeWait {
+			r.TimeWait++
+		}
+	}
+	missing := missingListeners(socks, socksAgain)
+	switch {
+	case err != nil || len(missing) > 0:
+		r.Verdict = matrix.RestartFailed
+		r.Output = again.output.lastLines(20)
+		if err != nil {
+			r.Note = err.Error()
+		} else {
+			r.Note = fmt.Sprintf("it listens again, but not on %s", strings.Join(missing, ", "))
+		}
+	case r.TimeWait == 0:
+		r.Verdict = matrix.RestartUnreached
+		r.Note = "it listens again, but the TIME_WAIT entries were gone by then, so the restart proves nothing"
+	default:
+		r.Verdict = matrix.RestartOK
+		r.Witness += fmt.Sprintf("; %d still there once it listened again", r.TimeWait)
+	}
+	return r, again
+}
+
+// timeWaitProven waits for the server's side of server↔peer to be in
+// TIME_WAIT, within timeWaitPatience.
+func timeWaitProven(w witness.Witness, server, peer netip.AddrPort) bool {
+	return waitFor(timeWaitPatience, func() bool {
+		e, found, err := w.Lookup(server, peer)
+		return err == nil && found && e.State == socktable.TimeWait
+	})
+}
+
+// waitFor asks done until it says yes or patience runs out, and says which.
+func waitFor(patience time.Duration, done func() bool) bool {
+	deadline := time.Now().Add(patience)
+	for !done() {
+		if !time.Now().Before(deadline) {
+			return false
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return true
+}
+
+// missingListeners names the TCP listeners of before that after lacks.
+func missingListeners(before, after []inventory.Socket) []string {
+	var missing []string
+	for _, b := range before {
+		found := false
+		for _, a := range after {
+			found = found || a.Proto == b.Proto && a.Local == b.Local
+		}
+		if !found {
+			missing = append(missing, fmt.Sprintf("%s %s", b.Proto, b.Local))
+		}
+	}
+	return missing
+}

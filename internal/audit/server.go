@@ -1,0 +1,148 @@
+package audit
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os/exec"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/bindmatrix/bindmatrix/internal/inventory"
+)
+
+// server is a command the audit started and stops again.
+type server struct {
+	args   []string
+	cmd    *exec.Cmd
+	output *tail
+	exited chan struct{}
+	err    error // how it exited, once it did
+}
+
+// stopGrace is how long a server may take to exit after the polite signal
+// before it is killed.
+const stopGrace = 5 * time.Second
+
+// errNothingListened says the command did not listen within the wait.
+var errNothingListened = errors.New("nothing listened")
+
+func startServer(args []string, log io.Writer) (*server, error) {
+	s := &server{args: args, output: &tail{}, exited: make(chan struct{})}
+	s.cmd = exec.Command(args[0], args[1:]...)
+	var out io.Writer = s.output
+	if log != nil {
+		out = io.MultiWriter(log, s.output)
+	}
+	s.cmd.Stdout, s.cmd.Stderr = out, out
+	ownProcessGroup(s.cmd)
+	if err := s.cmd.Start(); err != nil {
+		return nil, fmt.Errorf("starting %s: %w", args[0], err)
+	}
+	go func() { s.err = s.cmd.Wait(); close(s.exited) }()
+	return s, nil
+}
+
+// settle is how long the set of a server's sockets must stay the same
+// before the audit takes it as complete: a server opens its sockets one
+// after the other, and the audit should see them all.
+const settle = 200 * time.Millisecond
+
+// waitListening waits until the server, or a process it started, listens,
+// and until its sockets stop changing; it returns them.
+func (s *server) waitListening(wait time.Duration) ([]inventory.Socket, error) {
+	deadline := time.Now().Add(wait)
+	var last []inventory.Socket
+	var stableSince time.Time
+	for {
+		select {
+		case <-s.exited:
+			return nil, fmt.Errorf("%s exited before it listened (%v)", s.args[0], s.err)
+		default:
+		}
+		tree, err := inventory.Tree(s.cmd.Process.Pid)
+		if err != nil && !errors.Is(err, inventory.ErrNoProcess) {
+			return nil, err
+		}
+		socks, err := inventory.List(inventory.Filter{PIDs: tree})
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case len(socks) == 0:
+		case !sameSockets(socks, last):
+			last, stableSince = socks, time.Now()
+		case time.Since(stableSince) >= settle:
+			return socks, nil
+		}
+		if time.Now().After(deadline) {
+			if len(last) > 0 {
+				return last, nil
+			}
+			return nil, fmt.Errorf("%w within %v: %s opened no listening TCP or bound UDP socket", errNothingListened, wait, strings.Join(s.args, " "))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func sameSockets(a, b []inventory.Socket) bool {
+	return slices.EqualFunc(a, b, func(x, y inventory.Socket) bool { return x.Proto == y.Proto && x.Local == y.Local })
+}
+
+// stop asks the server's process group to exit (SIGTERM; CTRL_BREAK on
+// Windows), and kills it after stopGrace.
+func (s *server) stop() {
+	select {
+	case <-s.exited:
+		return
+	default:
+	}
+	askToExit(s.cmd)
+	select {
+	case <-s.exited:
+	case <-time.After(stopGrace):
+		kill(s.cmd)
+		<-s.exited
+	}
+}
+
+// tail keeps the end of a server's output, to show when it fails.
+type tail struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+const tailSize = 4 << 10
+
+func (t *tail) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.buf.Write(p)
+	if t.buf.Len() > tailSize {
+		t.buf.Next(t.buf.Len() - tailSize)
+	}
+	return len(p), nil
+}
+
+func (t *tail) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return strings.TrimSpace(t.buf.String())
+}
+
+// lastLines is the end of the output, a few lines of it.
+func (t *tail) lastLines(n int) string {
+	lines := strings.Split(t.String(), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}
+
+// says is the end of the output for an error message, if there is any.
+func (t *tail) says() string {
+	if s := t.lastLines(10); s != "" {
+		return "; its output ends:\n" + s
+	}
+	return ""
+}
