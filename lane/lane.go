@@ -9,10 +9,8 @@
 package lane
 
 import (
-	"errors"
 	"fmt"
 	"io"
-	"os/exec"
 	"strings"
 
 	"github.com/bindmatrix/bindmatrix/matrix"
@@ -68,8 +66,25 @@ func innerArgs(cfg Config) []string {
 // and its unreached cells say why.
 const innerIncomplete = 3
 
-// incompleteRun says whether err is the inner run's exit with that code.
-func incompleteRun(err error) bool {
-	var exit *exec.ExitError
-	return errors.As(err, &exit) && exit.ExitCode() == innerIncomplete
+// Audit runs `bindmatrix audit -json ARGS` in the lane and returns the
+// audit it printed. Only the Wine lane runs audits: a command to audit
+// must run where the audit does, and a QEMU guest has nothing but
+// bindmatrix. Windows programs of this host are named with WindowsPath.
+func Audit(cfg Config, args []string) (*matrix.Audit, error) {
+	if cfg.Log == nil {
+		cfg.Log = io.Discard
+	}
+	if cfg.Under != "wine" {
+		return nil, fmt.Errorf("audits run under wine only, not %q: the server audited must run where the audit does", cfg.Under)
+	}
+	// 1: a takeover or a failed restart; 3: incomplete. Both print the audit.
+	stdout, stderr, err := underWine(cfg, append([]string{"audit", "-json"}, args...), 1, innerIncomplete)
+	if err != nil {
+		return nil, err
+	}
+	a, err := matrix.DecodeAudit("bindmatrix.exe audit under Wine", stdout)
+	if err != nil {
+		return nil, withStderr(err, stderr)
+	}
+	return a, nil
 }

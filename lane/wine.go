@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -82,29 +83,9 @@ func isExecutable(file string) bool {
 }
 
 func runWine(cfg Config) (*matrix.Observation, error) {
-	tools, err := findWineTools()
+	stdout, stderr, err := underWine(cfg, innerArgs(cfg), innerIncomplete)
 	if err != nil {
 		return nil, err
-	}
-	tmp, err := os.MkdirTemp("", "bindmatrix-wine-")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(tmp)
-	exe := filepath.Join(tmp, "bindmatrix.exe")
-	if err := buildSelf("windows", "amd64", exe); err != nil {
-		return nil, err
-	}
-	prefix, unlock, err := preparePrefix(tools, cfg.Log)
-	if err != nil {
-		return nil, err
-	}
-	defer unlock()
-	defer stopWineserver(tools, prefix)
-
-	stdout, stderr, err := runInWine(tools, prefix, tmp, append([]string{exe}, innerArgs(cfg)...), newCounter(cfg))
-	if err != nil {
-		return nil, withStderr(fmt.Errorf("bindmatrix.exe under Wine: %v", err), stderr)
 	}
 	obs, err := matrix.DecodeObservation("bindmatrix.exe under Wine", stdout)
 	if err != nil {
@@ -114,6 +95,49 @@ func runWine(cfg Config) (*matrix.Observation, error) {
 		return nil, fmt.Errorf("bindmatrix.exe under Wine says it ran on %q, not wine: Wine's ntdll exports were not found", obs.Platform.Name)
 	}
 	return obs, nil
+}
+
+// underWine builds bindmatrix.exe, runs it with args in the lane's prefix
+// and returns what it printed. An exit code other than 0 and those in ok
+// is an error.
+func underWine(cfg Config, args []string, ok ...int) (stdout []byte, stderr string, err error) {
+	tools, err := findWineTools()
+	if err != nil {
+		return nil, "", err
+	}
+	tmp, err := os.MkdirTemp("", "bindmatrix-wine-")
+	if err != nil {
+		return nil, "", err
+	}
+	defer os.RemoveAll(tmp)
+	exe := filepath.Join(tmp, "bindmatrix.exe")
+	if err := buildSelf("windows", "amd64", exe); err != nil {
+		return nil, "", err
+	}
+	prefix, unlock, err := preparePrefix(tools, cfg.Log)
+	if err != nil {
+		return nil, "", err
+	}
+	defer unlock()
+	defer stopWineserver(tools, prefix)
+	stdout, stderr, code, err := runInWine(tools, prefix, tmp, append([]string{exe}, args...), newCounter(cfg))
+	if err == nil && code != 0 && !slices.Contains(ok, code) {
+		err = fmt.Errorf("exit status %d", code)
+	}
+	if err != nil {
+		return nil, stderr, withStderr(fmt.Errorf("bindmatrix.exe under Wine: %v", err), stderr)
+	}
+	return stdout, stderr, nil
+}
+
+// WindowsPath names a file of this host as a Windows program under Wine
+// sees it: through drive Z:, which Wine maps to the host's root.
+func WindowsPath(file string) string {
+	abs, err := filepath.Abs(file)
+	if err != nil {
+		abs = file
+	}
+	return `Z:` + strings.ReplaceAll(abs, "/", `\`)
 }
 
 // withStderr adds the end of the inner run's stderr to err, which is where
@@ -129,15 +153,15 @@ func withStderr(err error, stderr string) error {
 // output goes to files, not pipes: the wineserver that wine64 starts
 // inherits them and would keep a pipe open, and Wait with it, long after
 // the program has exited.
-func runInWine(tools wineTools, prefix, tmp string, args []string, prog *counter) (stdout []byte, stderr string, err error) {
+func runInWine(tools wineTools, prefix, tmp string, args []string, prog *counter) (stdout []byte, stderr string, code int, err error) {
 	outFile, err := os.Create(filepath.Join(tmp, "stdout"))
 	if err != nil {
-		return nil, "", err
+		return nil, "", 0, err
 	}
 	defer outFile.Close()
 	errFile, err := os.Create(filepath.Join(tmp, "stderr"))
 	if err != nil {
-		return nil, "", err
+		return nil, "", 0, err
 	}
 	defer errFile.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), wineTimeout)
@@ -151,13 +175,16 @@ func runInWine(tools wineTools, prefix, tmp string, args []string, prog *counter
 	prog.done()
 	stdout, _ = os.ReadFile(outFile.Name())
 	errText, _ := os.ReadFile(errFile.Name())
+	var exit *exec.ExitError
 	switch {
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
-		return nil, string(errText), fmt.Errorf("no answer within %v", wineTimeout)
-	case runErr != nil && !incompleteRun(runErr):
-		return nil, string(errText), runErr
+		return nil, string(errText), 0, fmt.Errorf("no answer within %v", wineTimeout)
+	case errors.As(runErr, &exit):
+		return stdout, string(errText), exit.ExitCode(), nil
+	case runErr != nil:
+		return nil, string(errText), 0, runErr
 	}
-	return stdout, string(errText), nil
+	return stdout, string(errText), 0, nil
 }
 
 // stopWineserver stops the prefix's wineserver and the services it runs now

@@ -2,10 +2,14 @@ package lane
 
 import (
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/bindmatrix/bindmatrix/internal/ports"
 	"github.com/bindmatrix/bindmatrix/matrix"
 )
 
@@ -90,4 +94,44 @@ type testLog struct{ t *testing.T }
 func (l testLog) Write(p []byte) (int, error) {
 	l.t.Log(strings.TrimRight(string(p), "\n"))
 	return len(p), nil
+}
+
+// TestWineAuditsAGoServer audits the Windows build of the Go reference
+// server under Wine, restart included. Wine's sockets sit on the Linux
+// kernel, and against a listening socket every second bind fails there
+// (matrix/expected/wine.txt): exclusive, although real Windows lets a
+// same-user SO_REUSEADDR bind take Go's plain listener in some cases.
+func TestWineAuditsAGoServer(t *testing.T) {
+	_, err := findWineTools()
+	need(t, err == nil, "Wine or the MinGW cross compiler", fmt.Sprint(err))
+	server := filepath.Join(t.TempDir(), "goserver.exe")
+	root, err := moduleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	build := exec.Command("go", "build", "-o", server, "./runtimes/go")
+	build.Dir = root
+	build.Env = append(os.Environ(), "GOOS=windows", "GOARCH=amd64", "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building the Go server for Windows: %v\n%s", err, out)
+	}
+	port, err := ports.Probe(matrix.TCP, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := Audit(Config{Under: "wine", Log: testLog{t}}, []string{"-restart", "--", WindowsPath(server), fmt.Sprintf("127.0.0.1:%d", port)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Platform.Name != "wine" || len(a.Sockets) != 1 || a.Sockets[0].Address.Port() != port {
+		t.Fatalf("audited %+v on %s, want the server's socket on port %d under wine (note %q)", a.Sockets, a.Platform.Name, port, a.Note)
+	}
+	for _, at := range a.Sockets[0].Attempts {
+		if errno := at.Outcome.Errno(); at.Outcome.Call() != "bind" || errno != "EADDRINUSE" && errno != "EACCES" {
+			t.Errorf("%s %s %s: %s, want a refused bind (Wine refuses every bind beside a listener)", at.Address, at.Family, at.Option, at.Outcome)
+		}
+	}
+	if a.Verdict != matrix.AuditExclusive || a.Restart == nil || a.Restart.Verdict != matrix.RestartOK || a.Restart.TimeWait == 0 {
+		t.Errorf("verdict %s, restart %+v; want exclusive and a restart past proven TIME_WAIT entries", a.Verdict, a.Restart)
+	}
 }

@@ -31,12 +31,13 @@ func (text) Audit(w io.Writer, a *matrix.Audit) error {
 			}
 		}
 		if len(refused) > 0 {
-			p.f("  refused or not made: %s\n", outcomeCounts(refused))
+			p.f("  refused: %s\n", outcomeCounts(refused))
 		}
-		for _, at := range s.Attempts {
-			if at.Outcome == matrix.Unreached {
-				p.f("    %s\n", attemptLine(at))
+		for i, at := range unmade(s.Attempts) {
+			if i == 0 {
+				p.f("  could not be made:\n")
 			}
+			p.f("    %s\n", attemptLine(at))
 		}
 		if s.Fix != "" {
 			p.f("  fix: %s\n", clean(s.Fix))
@@ -200,7 +201,17 @@ func outcomeCounts(ats []matrix.Attempt) string {
 	for _, o := range order {
 		parts = append(parts, fmt.Sprintf("%d %s", n[o], o))
 	}
-	return fmt.Sprintf("%d attempts: %s", len(ats), strings.Join(parts, ", "))
+	return fmt.Sprintf("%s: %s", plural(len(ats), "attempt"), strings.Join(parts, ", "))
+}
+
+func unmade(all []matrix.Attempt) []matrix.Attempt {
+	var out []matrix.Attempt
+	for _, at := range all {
+		if at.Outcome == matrix.Unreached {
+			out = append(out, at)
+		}
+	}
+	return out
 }
 
 func restartLine(r *matrix.Restart) string {

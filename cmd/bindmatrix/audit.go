@@ -5,10 +5,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
 
 	"github.com/bindmatrix/bindmatrix/internal/audit"
+	"github.com/bindmatrix/bindmatrix/lane"
 	"github.com/bindmatrix/bindmatrix/matrix"
 	"github.com/bindmatrix/bindmatrix/report"
 )
@@ -40,9 +42,11 @@ func cmdAudit(args []string, stdout, stderr io.Writer) (int, error) {
 	count := fs.Int("count", audit.DefaultDeliverCount, "with -deliver: how many connections or datagrams to send")
 	var as users
 	fs.Var(&as, "as", "also make the attempts as `USER` (root only; not on Windows); repeat for more")
+	under := fs.String("under", "", "run the audit, and the command, under `wine`: a command that is a file of this host is passed as Z:\\...")
 	asJSON := fs.Bool("json", false, "print the audit document (JSON, schema 1); the same as -format json")
 	format := fs.String("format", "text", "render the audit as `FORMAT`: "+strings.Join(report.Formats, ", "))
 
+	all := args
 	var command []string
 	if i := indexOf(args, "--"); i >= 0 {
 		args, command = args[:i], args[i+1:]
@@ -67,6 +71,9 @@ func cmdAudit(args []string, stdout, stderr io.Writer) (int, error) {
 	if err != nil {
 		return exitBadInput, usageErrorf("-proto: %v", err)
 	}
+	if *under != "" {
+		return auditUnder(*under, all, r, stdout, stderr)
+	}
 	deliverSet := false
 	fs.Visit(func(f *flag.Flag) { deliverSet = deliverSet || f.Name == "deliver" })
 	if !deliverSet {
@@ -82,6 +89,48 @@ func cmdAudit(args []string, stdout, stderr io.Writer) (int, error) {
 	case err != nil:
 		return exitIncomplete, err
 	}
+	return auditExit(r, a, stdout)
+}
+
+// auditUnder runs the audit in a lane: the same flags, less -under, and a
+// command that is a file of this host named as the lane sees it.
+func auditUnder(under string, args []string, r report.Renderer, stdout, stderr io.Writer) (int, error) {
+	var inner []string
+	afterDashes := false
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case afterDashes && isFile(a):
+			a = lane.WindowsPath(a)
+		case a == "--":
+			afterDashes = true
+		case a == "-under" || a == "--under":
+			i++
+			continue
+		case strings.HasPrefix(a, "-under=") || strings.HasPrefix(a, "--under="):
+			continue
+		case a == "-json" || a == "--json" || strings.HasPrefix(a, "-format") || strings.HasPrefix(a, "--format"):
+			if !strings.Contains(a, "=") && strings.Contains(a, "format") {
+				i++
+			}
+			continue // the lane prints JSON; the rendering happens here
+		}
+		inner = append(inner, a)
+	}
+	a, err := lane.Audit(lane.Config{Under: under, Log: stderr}, inner)
+	if err != nil {
+		return exitIncomplete, err
+	}
+	return auditExit(r, a, stdout)
+}
+
+func isFile(name string) bool {
+	st, err := os.Stat(name)
+	return err == nil && st.Mode().IsRegular()
+}
+
+// auditExit renders the audit and says the exit code of its verdict.
+func auditExit(r report.Renderer, a *matrix.Audit, stdout io.Writer) (int, error) {
 	if err := r.Audit(stdout, a); err != nil {
 		return exitBadInput, err
 	}

@@ -4,17 +4,22 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/bindmatrix/bindmatrix/internal/host"
+	"github.com/bindmatrix/bindmatrix/internal/inventory"
+	"github.com/bindmatrix/bindmatrix/internal/ports"
 	"github.com/bindmatrix/bindmatrix/internal/reexec"
+	"github.com/bindmatrix/bindmatrix/internal/testenv"
 	"github.com/bindmatrix/bindmatrix/matrix"
 )
 
@@ -24,7 +29,26 @@ import (
 // decides (its table, its cell count) reaches the scripts as variables.
 func TestMain(m *testing.M) {
 	reexec.Main(roles...) // helpers started by a bindmatrix the scripts run
-	testscript.Main(m, map[string]func(){"bindmatrix": main})
+	testscript.Main(m, map[string]func(){"bindmatrix": main, "goserver": goServer})
+}
+
+// goServer is a server built on Go's default listener, net.Listen, for the
+// audit scripts: it listens on its argument, takes connections and holds
+// them until it is stopped.
+func goServer() {
+	ln, err := net.Listen("tcp", os.Args[1])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "goserver:", err)
+		os.Exit(1)
+	}
+	var held []net.Conn
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			os.Exit(1)
+		}
+		held = append(held, c)
+	}
 }
 
 func TestScripts(t *testing.T) {
@@ -38,15 +62,34 @@ func TestScripts(t *testing.T) {
 			"replace":     cmdReplace,
 			"cmpexcept":   cmdCmpExcept,
 			"fulltable":   cmdFullTable,
+			"freeport":    cmdFreePort,
+			"envsubst":    cmdEnvsubst,
+			"listening":   cmdListening,
 		},
-		Condition: func(cond string) (bool, error) {
-			switch cond {
-			case "root":
-				return os.Geteuid() == 0, nil
-			}
-			return false, fmt.Errorf("unknown condition %q", cond)
-		},
+		Condition: condition,
 	})
+}
+
+// condition answers the scripts' own conditions:
+//
+//	[root]          running as root
+//	[missing:PROG]  PROG is not installed, so the script skips; where
+//	                every prerequisite is required (testenv.RequireAll)
+//	                a missing one fails the script instead
+func condition(cond string) (bool, error) {
+	if prog, ok := strings.CutPrefix(cond, "missing:"); ok {
+		if _, err := exec.LookPath(prog); err == nil {
+			return false, nil
+		}
+		if os.Getenv(testenv.RequireAll) == "1" {
+			return false, fmt.Errorf("%s is missing, and %s=1 requires it", prog, testenv.RequireAll)
+		}
+		return true, nil
+	}
+	if cond == "root" {
+		return os.Geteuid() == 0, nil
+	}
+	return false, fmt.Errorf("unknown condition %q", cond)
 }
 
 // setupScript gives each script what the platform decides:
@@ -202,4 +245,52 @@ func cmdFullTable(ts *testscript.TestScript, neg bool, args []string) {
 	file := ts.MkAbs(args[0])
 	ts.Check(os.MkdirAll(filepath.Dir(file), 0o755))
 	ts.Check(os.WriteFile(file, []byte(b.String()), 0o644))
+}
+
+// freeport VAR sets VAR to a TCP and UDP port nothing holds now.
+func cmdFreePort(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: freeport VAR")
+	}
+	for range 20 {
+		p, err := ports.Probe(matrix.TCP, 0)
+		ts.Check(err)
+		if _, err := ports.Probe(matrix.UDP, p); err == nil {
+			ts.Setenv(args[0], strconv.Itoa(int(p)))
+			return
+		}
+	}
+	ts.Fatalf("no port free for both TCP and UDP")
+}
+
+// envsubst FILE replaces ${VAR} in FILE with the script's variables.
+func cmdEnvsubst(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: envsubst FILE")
+	}
+	file := ts.MkAbs(args[0])
+	data, err := os.ReadFile(file)
+	ts.Check(err)
+	ts.Check(os.WriteFile(file, []byte(os.Expand(string(data), ts.Getenv)), 0o644))
+}
+
+// listening PROTO PORT waits, 10 s at most, until a socket listens on (or,
+// for udp, is bound to) PORT: a server started in the background needs a
+// moment.
+func cmdListening(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: listening PROTO PORT")
+	}
+	proto, err := matrix.ParseProto(args[0])
+	ts.Check(err)
+	port, err := strconv.ParseUint(args[1], 10, 16)
+	ts.Check(err)
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		socks, err := inventory.List(inventory.Filter{Protos: []matrix.Proto{proto}, Port: uint16(port)})
+		ts.Check(err)
+		if len(socks) > 0 {
+			return
+		}
+	}
+	ts.Fatalf("nothing listens on %s port %d after 10 s", proto, port)
 }

@@ -61,7 +61,7 @@ func restartCheck(srv *server, socks []inventory.Socket, w witness.Witness, wait
 			if err != nil {
 				break
 			}
-			if err := c.Connect(at); err != nil {
+			if err := c.ConnectWithin(at, time.Second); err != nil {
 				c.Close()
 				break
 			}

@@ -21,6 +21,9 @@ type server struct {
 	output *tail
 	exited chan struct{}
 	err    error // how it exited, once it did
+	// before are the sockets that served before the command started: where
+	// the OS names no owners (Wine), the command's are those that appear.
+	before []inventory.Socket
 }
 
 // stopGrace is how long a server may take to exit after the polite signal
@@ -31,7 +34,11 @@ const stopGrace = 5 * time.Second
 var errNothingListened = errors.New("nothing listened")
 
 func startServer(args []string, log io.Writer) (*server, error) {
-	s := &server{args: args, output: &tail{}, exited: make(chan struct{})}
+	before, err := inventory.List(inventory.Filter{})
+	if err != nil {
+		return nil, err
+	}
+	s := &server{args: args, output: &tail{}, exited: make(chan struct{}), before: before}
 	s.cmd = exec.Command(args[0], args[1:]...)
 	var out io.Writer = s.output
 	if log != nil {
@@ -63,11 +70,7 @@ func (s *server) waitListening(wait time.Duration) ([]inventory.Socket, error) {
 			return nil, fmt.Errorf("%s exited before it listened (%v)", s.args[0], s.err)
 		default:
 		}
-		tree, err := inventory.Tree(s.cmd.Process.Pid)
-		if err != nil && !errors.Is(err, inventory.ErrNoProcess) {
-			return nil, err
-		}
-		socks, err := inventory.List(inventory.Filter{PIDs: tree})
+		socks, err := s.sockets()
 		if err != nil {
 			return nil, err
 		}
@@ -86,6 +89,33 @@ func (s *server) waitListening(wait time.Duration) ([]inventory.Socket, error) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// sockets are the server's: those held by it or a process it started, or,
+// where the OS names no socket's owner (Wine's iphlpapi does not), those
+// that appeared since it started.
+func (s *server) sockets() ([]inventory.Socket, error) {
+	all, err := inventory.List(inventory.Filter{})
+	if err != nil {
+		return nil, err
+	}
+	if !slices.ContainsFunc(all, func(x inventory.Socket) bool { return len(x.PIDs) > 0 }) {
+		appeared := slices.DeleteFunc(all, func(x inventory.Socket) bool {
+			return slices.ContainsFunc(s.before, func(b inventory.Socket) bool { return b.Proto == x.Proto && b.Local == x.Local })
+		})
+		for i := range appeared {
+			appeared[i].Command = strings.Join(s.args, " ")
+			appeared[i].Unknown = "this OS names no socket's owner; the socket is taken as the command's because it appeared after the command started"
+		}
+		return appeared, nil
+	}
+	tree, err := inventory.Tree(s.cmd.Process.Pid)
+	if err != nil && !errors.Is(err, inventory.ErrNoProcess) {
+		return nil, err
+	}
+	return slices.DeleteFunc(all, func(x inventory.Socket) bool {
+		return !slices.ContainsFunc(x.PIDs, func(p int) bool { return slices.Contains(tree, p) })
+	}), nil
 }
 
 func sameSockets(a, b []inventory.Socket) bool {

@@ -50,6 +50,12 @@ type Plan struct {
 	Witness witness.Witness
 }
 
+// connectPatience bounds one connect: on loopback a handshake takes
+// microseconds, unless the listener's queue is full and drops it, when a
+// blocking connect would wait for retries for minutes. Sending stops then,
+// and says why.
+const connectPatience = 500 * time.Millisecond
+
 // DefaultPatience bounds the wait for sent traffic to arrive; loopback
 // delivers within microseconds, so this is a limit, not a pause.
 const DefaultPatience = 2 * time.Second
@@ -106,7 +112,7 @@ func Run(p Plan, receivers ...Receiver) (Tally, error) {
 			if p.Proto == matrix.UDP {
 				err = c.Send(p.To)
 			} else {
-				err = c.Connect(p.To)
+				err = c.ConnectWithin(p.To, connectPatience)
 			}
 			if err != nil {
 				t.Stopped = err

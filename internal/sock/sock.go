@@ -18,6 +18,10 @@ import (
 	"github.com/bindmatrix/bindmatrix/matrix"
 )
 
+// ErrNoAnswer says a connect was not answered in time: the listener's
+// queue is full, or nothing answers at all.
+var ErrNoAnswer = errors.New("no answer")
+
 // ErrUnsupported says this OS has no such socket or option.
 var ErrUnsupported = errors.New("not supported on " + runtime.GOOS)
 

@@ -4,6 +4,7 @@ package sock
 
 import (
 	"net/netip"
+	"time"
 
 	"github.com/bindmatrix/bindmatrix/matrix"
 )
@@ -36,3 +37,7 @@ func (s Socket) Drain() (int, error)                { return 0, ErrUnsupported }
 func errnoOf(err error) (name string, native int, ok bool) { return "", 0, false }
 
 func V6Only(fd uintptr) (bool, error) { return false, ErrUnsupported }
+
+func (s Socket) ConnectWithin(ap netip.AddrPort, patience time.Duration) error {
+	return sysErr("connect", ErrUnsupported)
+}

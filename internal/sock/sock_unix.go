@@ -3,7 +3,9 @@
 package sock
 
 import (
+	"fmt"
 	"net/netip"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -182,4 +184,46 @@ func (s Socket) Drain() (int, error) {
 func V6Only(fd uintptr) (bool, error) {
 	v, err := unix.GetsockoptInt(int(fd), unix.IPPROTO_IPV6, unix.IPV6_V6ONLY)
 	return v != 0, sysErr("getsockopt", err)
+}
+
+// ConnectWithin connects like Connect but gives up after patience: a
+// listener whose queue is full drops the handshake, and a blocking connect
+// would then wait for its retries for minutes. The socket is left
+// non-blocking.
+func (s Socket) ConnectWithin(ap netip.AddrPort, patience time.Duration) error {
+	if err := unix.SetNonblock(s.FD(), true); err != nil {
+		return sysErr("fcntl", err)
+	}
+	err := unix.Connect(s.FD(), sockaddr(ap))
+	for err == unix.EINTR {
+		err = unix.Connect(s.FD(), sockaddr(ap))
+	}
+	if err != unix.EINPROGRESS {
+		return sysErr("connect", err)
+	}
+	deadline := time.Now().Add(patience)
+	for {
+		left := time.Until(deadline)
+		if left <= 0 {
+			return fmt.Errorf("connect to %s: %w within %v", ap, ErrNoAnswer, patience)
+		}
+		fds := []unix.PollFd{{Fd: int32(s.FD()), Events: unix.POLLOUT}}
+		n, err := unix.Poll(fds, int(left.Milliseconds())+1)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return sysErr("poll", err)
+		}
+		if n > 0 {
+			soerr, err := unix.GetsockoptInt(s.FD(), unix.SOL_SOCKET, unix.SO_ERROR)
+			if err != nil {
+				return sysErr("getsockopt", err)
+			}
+			if soerr != 0 {
+				return sysErr("connect", unix.Errno(soerr))
+			}
+			return nil
+		}
+	}
 }

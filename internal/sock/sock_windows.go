@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"sync"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/windows"
@@ -20,8 +21,12 @@ type Socket struct {
 	open  bool
 }
 
-// soAcceptConn is SO_ACCEPTCONN from winsock2.h, which x/sys/windows lacks.
-const soAcceptConn = 0x0002
+// soAcceptConn and soError are SO_ACCEPTCONN and SO_ERROR from winsock2.h,
+// which x/sys/windows lacks.
+const (
+	soAcceptConn = 0x0002
+	soError      = 0x1007
+)
 
 var (
 	wsaOnce sync.Once
@@ -207,4 +212,48 @@ func (s Socket) Drain() (int, error) {
 func V6Only(fd uintptr) (bool, error) {
 	v, err := windows.GetsockoptInt(windows.Handle(fd), windows.IPPROTO_IPV6, windows.IPV6_V6ONLY)
 	return v != 0, sysErr("getsockopt", err)
+}
+
+var procWSAPoll = ws2.NewProc("WSAPoll")
+
+// wsaPollFD is WSAPOLLFD from winsock2.h.
+type wsaPollFD struct {
+	fd      windows.Handle
+	events  int16
+	revents int16
+}
+
+// pollWrNorm is POLLWRNORM: the socket can be written to, so the connect
+// finished one way or the other.
+const pollWrNorm = 0x0010
+
+// ConnectWithin connects like Connect but gives up after patience: a
+// listener whose queue is full drops the handshake, and a blocking connect
+// would then wait for its retries. The socket is left non-blocking.
+func (s Socket) ConnectWithin(ap netip.AddrPort, patience time.Duration) error {
+	on := uint32(1)
+	if r, _, err := procIoctlsock.Call(uintptr(s.h), fionbio, uintptr(unsafe.Pointer(&on))); r != 0 {
+		return sysErr("ioctlsocket", err)
+	}
+	err := windows.Connect(s.h, sockaddr(ap))
+	if !errors.Is(err, windows.WSAEWOULDBLOCK) {
+		return sysErr("connect", err)
+	}
+	fds := []wsaPollFD{{fd: s.h, events: pollWrNorm}}
+	// int WSAPoll(LPWSAPOLLFD fdArray, ULONG fds, INT timeout)
+	n, _, perr := procWSAPoll.Call(uintptr(unsafe.Pointer(&fds[0])), 1, uintptr(patience.Milliseconds()+1))
+	switch int32(n) {
+	case 0:
+		return fmt.Errorf("connect to %s: %w within %v", ap, ErrNoAnswer, patience)
+	case -1:
+		return sysErr("WSAPoll", perr)
+	}
+	soerr, err := windows.GetsockoptInt(s.h, windows.SOL_SOCKET, soError)
+	if err != nil {
+		return sysErr("getsockopt", err)
+	}
+	if soerr != 0 {
+		return sysErr("connect", windows.Errno(soerr))
+	}
+	return nil
 }

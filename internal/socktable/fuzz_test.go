@@ -72,3 +72,35 @@ func FuzzParseIphlpapiTable(f *testing.F) {
 		}
 	})
 }
+
+func FuzzParseLsof(f *testing.F) {
+	f.Add([]byte("launchd     1    root   36u  IPv6 0xf73fea16f4aa7065      0t0  TCP *:5900 (LISTEN)\n"))
+	f.Add([]byte("ControlCe 78700 xxxx   20u  IPv4 0x47c121e5e7d0dbc9      0t0  TCP 127.0.0.1:7000->127.0.0.1:5 (ESTABLISHED)\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		entries, err := ParseLsof(data)
+		if err != nil {
+			return
+		}
+		for _, e := range entries {
+			if !e.Local.IsValid() || !e.Remote.IsValid() {
+				t.Fatalf("accepted a row with an invalid address: %+v", e)
+			}
+		}
+	})
+}
+
+func FuzzParseSockstat(f *testing.F) {
+	f.Add([]byte("USER     COMMAND    PID   FD PROTO  LOCAL ADDRESS         FOREIGN ADDRESS\nroot     sshd       668   4  tcp6   *:22                  *:*\n"))
+	f.Add([]byte("?        ?          ?     ?  udp6   *:2049                *:*\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		entries, err := ParseSockstat(data)
+		if err != nil {
+			return
+		}
+		for _, e := range entries {
+			if !e.Local.IsValid() || !e.Remote.IsValid() {
+				t.Fatalf("accepted a row with an invalid address: %+v", e)
+			}
+		}
+	})
+}

@@ -61,6 +61,8 @@ type Entry struct {
 	DualStack bool
 	UID       int
 	PID       int
+	Command   string // the holder's command name, where the table gives it
+	User      string // the holder's user name, where the table gives it
 	Inode     uint64
 	Cookie    uint64 // Linux's socket cookie: names exactly one kernel socket
 }

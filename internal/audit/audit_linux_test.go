@@ -1,0 +1,76 @@
+package audit
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bindmatrix/bindmatrix/matrix"
+)
+
+// On Linux the verdicts are known (socket(7), and the matrix agrees):
+
+// TestAuditOfASharedListener: a listener with SO_REUSEPORT is joined by a
+// same-user process with SO_REUSEPORT on the same address and family,
+// which then receives part of the connections. Other SO_REUSEPORT binds
+// succeed beside it but get none: the wildcard ones because the specific
+// socket wins, the v4-mapped one because a group is of one family and the
+// kernel prefers the IPv4 listener for IPv4 traffic.
+func TestAuditOfASharedListener(t *testing.T) {
+	cmd, at := serverCommand(t, matrix.ReusePort)
+	a, err := Run(Request{Command: cmd, Wait: 10 * time.Second, Options: Options{Deliver: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Verdict != matrix.AuditHijackable || len(a.Sockets) != 1 {
+		t.Fatalf("verdict %s with %d sockets, want hijackable", a.Verdict, len(a.Sockets))
+	}
+	s := a.Sockets[0]
+	for _, att := range s.Attempts {
+		switch {
+		case att.Address == at && att.Option == matrix.ReusePort:
+			if att.Outcome != matrix.OK || att.Delivery == nil || att.Delivery.Second == 0 || att.Delivery.Sent != DefaultDeliverCount {
+				t.Errorf("SO_REUSEPORT on %v: %s %+v, want ok and a share of %d connections", at, att.Outcome, att.Delivery, DefaultDeliverCount)
+			}
+		case att.Option == matrix.ReusePort:
+			if att.Outcome != matrix.OK || att.Took() {
+				t.Errorf("SO_REUSEPORT on %v (%s): %s %+v, want ok and none of the traffic", att.Address, att.Family, att.Outcome, att.Delivery)
+			}
+		case att.Outcome != matrix.Failed("bind", "EADDRINUSE"):
+			t.Errorf("%v %s %s: %s, want bind:EADDRINUSE", att.Address, att.Family, att.Option, att.Outcome)
+		}
+	}
+	if !strings.Contains(s.Fix, "drop SO_REUSEPORT") {
+		t.Errorf("fix %q does not say to drop SO_REUSEPORT", s.Fix)
+	}
+}
+
+// TestRestartWhileTimeWaitHoldsThePort: on Linux a plain bind fails while
+// TIME_WAIT entries hold the port, and SO_REUSEADDR lets it pass them.
+func TestRestartWhileTimeWaitHoldsThePort(t *testing.T) {
+	for _, tc := range []struct {
+		opt  matrix.Option
+		want matrix.RestartVerdict
+	}{
+		{matrix.None, matrix.RestartFailed},
+		{matrix.ReuseAddr, matrix.RestartOK},
+	} {
+		t.Run(tc.opt.String(), func(t *testing.T) {
+			cmd, _ := serverCommand(t, tc.opt)
+			a, err := Run(Request{Command: cmd, Wait: 5 * time.Second, Restart: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := a.Restart
+			if r == nil || r.Verdict != tc.want || r.TimeWait == 0 && tc.want == matrix.RestartOK {
+				t.Fatalf("restart %+v, want %s with TIME_WAIT proven", r, tc.want)
+			}
+			if !strings.Contains(r.Witness, "TIME_WAIT") {
+				t.Errorf("witness %q does not show the TIME_WAIT entries", r.Witness)
+			}
+			if tc.want == matrix.RestartFailed && !strings.Contains(r.Output, "EADDRINUSE") {
+				t.Errorf("a failed restart's output %q does not show why", r.Output)
+			}
+		})
+	}
+}
