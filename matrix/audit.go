@@ -28,6 +28,17 @@ type Audit struct {
 	Restart  *Restart      `json:"restart,omitempty"`
 	Verdict  AuditVerdict  `json:"verdict"`
 	Note     string        `json:"note,omitempty"` // why the audit is incomplete, if it is
+	// Runtime says which reference server of runtimes/ was audited, with
+	// what runtime, when; or why it could not be.
+	Runtime *RuntimeRun `json:"runtime,omitempty"`
+}
+
+// RuntimeRun is the provenance of an audit of a reference server.
+type RuntimeRun struct {
+	Server  string `json:"server"`            // its name in runtimes/manifest.txt
+	Version string `json:"version,omitempty"` // what the runtime's version command printed
+	Date    string `json:"date"`              // YYYY-MM-DD
+	Missing string `json:"missing,omitempty"` // why it was not audited: not installed, too old
 }
 
 // AuditTarget says what was audited and how: a port, a process, or a

@@ -163,21 +163,29 @@ func exitCode(v matrix.Verdict) int {
 }
 
 func cmdReport(args []string, stdout, stderr io.Writer) (int, error) {
-	fs := newFlags("report", "Render an observation file, or its comparison with the expected table (-compare).", stderr)
+	fs := newFlags("report", "Render an observation file, or its comparison with the expected table (-compare), or an audit.", stderr)
 	var tab tables
-	observed := fs.String("observed", "", "the observation `FILE` to render (required)")
+	observed := fs.String("observed", "", "the observation `FILE` to render")
+	audited := fs.String("audit", "", "the audit `FILE` (bindmatrix audit -json) to render")
 	format := fs.String("format", "text", "`FORMAT`: "+strings.Join(report.Formats, ", "))
 	against := fs.Bool("compare", false, "render the comparison with the expected table, not the bare observation")
 	tab.register(fs)
 	if err := parse(fs, args); err != nil {
 		return exitBadInput, err
 	}
-	if *observed == "" {
-		return exitBadInput, usageErrorf("report needs -observed FILE")
+	if (*observed == "") == (*audited == "") {
+		return exitBadInput, usageErrorf("report needs -observed FILE or -audit FILE")
 	}
 	r, err := report.New(*format)
 	if err != nil {
 		return exitBadInput, usageErrorf("-format: %v", err)
+	}
+	if *audited != "" {
+		a, err := gather.ReadAudit(*audited)
+		if err != nil {
+			return exitBadInput, err
+		}
+		return auditExit(r, a, stdout)
 	}
 	src := sourceFlags{Source: gather.Source{Observed: *observed}}
 	if *against {

@@ -37,6 +37,7 @@ Usage:
   bindmatrix report [flags]   render an observation, or its comparison, as text, markdown, json or junit
   bindmatrix docs [flags]     regenerate docs/bind-table.md from the expected tables (and observations)
   bindmatrix audit [flags]    can another process take a live server's port, and does it restart?
+  bindmatrix runtimes [flags] audit each runtime's reference server (runtimes/) for the runtime table
 
 Run 'bindmatrix COMMAND -h' for a command's flags.
 
@@ -80,6 +81,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		code, err = cmdDocs(rest, stdout, stderr)
 	case "audit":
 		code, err = cmdAudit(rest, stdout, stderr)
+	case "runtimes":
+		code, err = cmdRuntimes(rest, stdout, stderr)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return exitAgree

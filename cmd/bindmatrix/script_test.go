@@ -115,6 +115,16 @@ func setupScript(env *testscript.Env) error {
 	if err != nil {
 		return err
 	}
+	// Scripts that build (the runtimes' Go server) use this machine's Go
+	// caches, not ones under testscript's HOME.
+	if goTool, err := exec.LookPath("go"); err == nil {
+		out, err := exec.Command(goTool, "env", "GOCACHE", "GOMODCACHE", "GOPATH").Output()
+		if vals := strings.Fields(string(out)); err == nil && len(vals) == 3 {
+			env.Setenv("GOCACHE", vals[0])
+			env.Setenv("GOMODCACHE", vals[1])
+			env.Setenv("GOPATH", vals[2])
+		}
+	}
 	env.Setenv("PLATFORM", platform)
 	env.Setenv("CELLS", strconv.Itoa(len(cells)))
 	env.Setenv("COMPARED", strconv.Itoa(compared))

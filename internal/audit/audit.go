@@ -38,6 +38,8 @@ type Request struct {
 	Proto   matrix.Proto // with Port
 	PID     int
 	Command []string
+	// Dir is the directory Command runs in; "" is the current one.
+	Dir string
 	// Wait bounds how long Command may take to listen.
 	Wait time.Duration
 	// Restart asks for the restart check (Command only).
@@ -94,7 +96,7 @@ func Run(req Request) (*matrix.Audit, error) {
 			return nil, badInput("%s: %v", req.Command[0], err)
 		}
 		var err error
-		if srv, err = startServer(req.Command, req.Log); err != nil {
+		if srv, err = startServer(req.Command, req.Dir, req.Log); err != nil {
 			return nil, badInput("%v", err)
 		}
 		stopOnSignal := stopWithSignals(func() { srv.stop() })

@@ -1,10 +1,12 @@
 package audit
 
 import (
+	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/bindmatrix/bindmatrix/internal/testenv"
 	"github.com/bindmatrix/bindmatrix/matrix"
 )
 
@@ -72,5 +74,26 @@ func TestRestartWhileTimeWaitHoldsThePort(t *testing.T) {
 				t.Errorf("a failed restart's output %q does not show why", r.Output)
 			}
 		})
+	}
+}
+
+// TestAnotherUserCannotJoin: SO_REUSEPORT groups are per effective user
+// (socket(7)): attempts as another user are refused where the same user's
+// succeed.
+func TestAnotherUserCannotJoin(t *testing.T) {
+	testenv.Need(t, os.Geteuid() == 0, "root (a helper as another user)", "run the tests as root")
+	cmd, at := serverCommand(t, matrix.ReusePort)
+	a, err := Run(Request{Command: cmd, Wait: 10 * time.Second, Options: Options{As: []string{"nobody"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byUser := map[string]matrix.Outcome{}
+	for _, att := range a.Sockets[0].Attempts {
+		if att.Address == at && att.Option == matrix.ReusePort {
+			byUser[att.User] = att.Outcome
+		}
+	}
+	if byUser["same"] != matrix.OK || byUser["nobody"] != matrix.Failed("bind", "EADDRINUSE") {
+		t.Errorf("SO_REUSEPORT on %v: %v, want ok as the same user and bind:EADDRINUSE as nobody", at, byUser)
 	}
 }

@@ -107,7 +107,7 @@ func restartCheck(srv *server, socks []inventory.Socket, w witness.Witness, wait
 	}
 	r.Witness = fmt.Sprintf("%s TIME_WAIT %s after the server stopped", w.Name(), strings.Join(tuples, ", "))
 
-	again, err := startServer(srv.args, log)
+	again, err := startServer(srv.args, srv.dir, log)
 	if err != nil {
 		r.Verdict, r.Note = matrix.RestartFailed, err.Error()
 		return r, nil

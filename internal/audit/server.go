@@ -17,6 +17,7 @@ import (
 // server is a command the audit started and stops again.
 type server struct {
 	args   []string
+	dir    string
 	cmd    *exec.Cmd
 	output *tail
 	exited chan struct{}
@@ -33,13 +34,14 @@ const stopGrace = 5 * time.Second
 // errNothingListened says the command did not listen within the wait.
 var errNothingListened = errors.New("nothing listened")
 
-func startServer(args []string, log io.Writer) (*server, error) {
+func startServer(args []string, dir string, log io.Writer) (*server, error) {
 	before, err := inventory.List(inventory.Filter{})
 	if err != nil {
 		return nil, err
 	}
-	s := &server{args: args, output: &tail{}, exited: make(chan struct{}), before: before}
+	s := &server{args: args, dir: dir, output: &tail{}, exited: make(chan struct{}), before: before}
 	s.cmd = exec.Command(args[0], args[1:]...)
+	s.cmd.Dir = dir
 	var out io.Writer = s.output
 	if log != nil {
 		out = io.MultiWriter(log, s.output)

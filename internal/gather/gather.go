@@ -100,6 +100,23 @@ const MaxFileSize = 64 << 20
 
 // ReadFile reads an observation file, refusing one too large to be one.
 func ReadFile(file string) (*matrix.Observation, error) {
+	data, err := readLimited(file, "an observation")
+	if err != nil {
+		return nil, err
+	}
+	return matrix.DecodeObservation(file, data)
+}
+
+// ReadAudit reads an audit document (bindmatrix audit -json).
+func ReadAudit(file string) (*matrix.Audit, error) {
+	data, err := readLimited(file, "an audit")
+	if err != nil {
+		return nil, err
+	}
+	return matrix.DecodeAudit(file, data)
+}
+
+func readLimited(file, what string) ([]byte, error) {
 	f, err := os.Open(file)
 	if err != nil {
 		return nil, &matrix.InputError{File: file, Msg: err.Error()}
@@ -110,7 +127,7 @@ func ReadFile(file string) (*matrix.Observation, error) {
 		return nil, &matrix.InputError{File: file, Msg: err.Error()}
 	}
 	if len(data) > MaxFileSize {
-		return nil, &matrix.InputError{File: file, Msg: fmt.Sprintf("larger than %d MiB: not an observation", MaxFileSize>>20)}
+		return nil, &matrix.InputError{File: file, Msg: fmt.Sprintf("larger than %d MiB: not %s", MaxFileSize>>20, what)}
 	}
-	return matrix.DecodeObservation(file, data)
+	return data, nil
 }

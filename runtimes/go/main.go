@@ -1,6 +1,7 @@
 // Command server is the smallest Go server the net package's documentation
-// shows: net.Listen with the default listener, on the address given as the
-// only argument, accepting connections until it is stopped.
+// shows: net.Listen("tcp", ":PORT") with the default listener, every
+// interface, the port given as the only argument, connections accepted
+// until it is stopped.
 package main
 
 import (
@@ -10,7 +11,7 @@ import (
 )
 
 func main() {
-	ln, err := net.Listen("tcp", os.Args[1])
+	ln, err := net.Listen("tcp", ":"+os.Args[1])
 	if err != nil {
 		log.Fatal(err)
 	}

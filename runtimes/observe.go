@@ -1,0 +1,154 @@
+package runtimes
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/bindmatrix/bindmatrix/internal/audit"
+	"github.com/bindmatrix/bindmatrix/internal/host"
+	"github.com/bindmatrix/bindmatrix/internal/ports"
+	"github.com/bindmatrix/bindmatrix/lane"
+	"github.com/bindmatrix/bindmatrix/matrix"
+)
+
+// Options say where and how the reference servers are audited.
+type Options struct {
+	Root  string        // the repository root
+	Under string        // "" (here) or "wine"
+	Wait  time.Duration // how long a server may take to listen
+	Log   io.Writer     // the servers' and builds' output
+	Today time.Time
+}
+
+// Observe audits one reference server with -restart and delivery, and
+// returns the audit with its provenance. A runtime that is not installed,
+// or too old for the API, is no error: the audit says so, and has no
+// sockets.
+func Observe(s Server, opt Options) (*matrix.Audit, error) {
+	if opt.Log == nil {
+		opt.Log = io.Discard
+	}
+	dir := filepath.Join(opt.Root, Dir, s.Dir)
+	run := &matrix.RuntimeRun{Server: s.Name, Date: opt.Today.UTC().Format("2006-01-02")}
+	missing := func(why string) *matrix.Audit {
+		run.Missing = why
+		a := &matrix.Audit{Schema: matrix.AuditSchema, Platform: host.Platform(), Sockets: []matrix.AuditSocket{}, Runtime: run,
+			Note: "not audited: " + why}
+		if opt.Under == "wine" {
+			a.Platform = matrix.Platform{Name: "wine"} // nothing ran under it to say more
+		}
+		a.Conclude()
+		return a
+	}
+	if opt.Under != "" && !strings.HasPrefix(s.Build, "go build") {
+		return missing(fmt.Sprintf("not installed under %s: only Go servers are built for Windows here", opt.Under)), nil
+	}
+	version, err := runtimeVersion(s, dir)
+	if err != nil {
+		return missing(err.Error()), nil
+	}
+	run.Version = version
+	if v := versionOf(version); v == "" || !atLeast(v, s.Needs) {
+		return missing(fmt.Sprintf("needs %s or later, and %q is older", s.Needs, version)), nil
+	}
+
+	work, err := os.MkdirTemp("", "bindmatrix-runtime-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(work)
+	out, files := filepath.Join(work, "out"), filepath.Join(work, "files")
+	for _, d := range []string{out, files} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			return nil, err
+		}
+	}
+	port, err := ports.Probe(matrix.TCP, 0)
+	if err != nil {
+		return nil, err
+	}
+	exe := ""
+	if opt.Under == "wine" {
+		exe = ".exe"
+	}
+	values := map[string]string{"port": strconv.Itoa(int(port)), "out": out, "dir": files, "exe": exe,
+		"config": filepath.Join(files, "server.conf")}
+	if s.Build != "-" {
+		if err := build(s, dir, fill(s.Build, values), opt); err != nil {
+			return nil, err
+		}
+	}
+	if s.Config != "-" {
+		tmpl, err := os.ReadFile(filepath.Join(dir, s.Config))
+		if err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(values["config"], []byte(fill(string(tmpl), values)), 0o644); err != nil {
+			return nil, err
+		}
+	}
+	args := strings.Fields(fill(s.Run, values))
+	var a *matrix.Audit
+	if opt.Under == "wine" {
+		args[0] = lane.WindowsPath(args[0])
+		a, err = lane.Audit(lane.Config{Under: "wine", Log: opt.Log}, append([]string{"-restart", "-wait", opt.Wait.String(), "--"}, args...))
+	} else {
+		a, err = audit.Run(audit.Request{Command: args, Dir: dir, Wait: opt.Wait, Restart: true,
+			Options: audit.Options{Deliver: true}, Log: opt.Log})
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", s.Name, err)
+	}
+	a.Runtime = run
+	return a, nil
+}
+
+// runtimeVersion runs the version command; a command that is not there is
+// "not installed".
+func runtimeVersion(s Server, dir string) (string, error) {
+	words := strings.Fields(s.Version)
+	if _, err := exec.LookPath(words[0]); err != nil {
+		return "", fmt.Errorf("not installed: %s not found", words[0])
+	}
+	cmd := exec.Command(words[0], words[1:]...)
+	cmd.Dir = dir
+	text, err := cmd.CombinedOutput() // java -version writes to stderr
+	line, _, _ := strings.Cut(strings.TrimSpace(string(text)), "\n")
+	if err != nil {
+		return "", fmt.Errorf("not installed: %s: %v %s", s.Version, err, line)
+	}
+	return strings.TrimSpace(line), nil
+}
+
+// build runs a server's build line in its directory; a Go build under
+// Wine targets Windows.
+func build(s Server, dir, line string, opt Options) error {
+	words := strings.Fields(line)
+	cmd := exec.Command(words[0], words[1:]...)
+	cmd.Dir = dir
+	if opt.Under == "wine" {
+		cmd.Env = append(os.Environ(), "GOOS=windows", "GOARCH=amd64", "CGO_ENABLED=0")
+	}
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("%s: building with %q: %v\n%s", s.Name, line, err, out.String())
+	}
+	return nil
+}
+
+// File is where the audit of server s on platform is kept.
+func File(root, platform, server string) string {
+	return filepath.Join(root, ObservedDir, platform, server+".json")
+}
+
+// ErrNoObservation says a server has not been audited on a platform yet.
+var ErrNoObservation = errors.New("not yet observed")

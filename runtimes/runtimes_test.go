@@ -1,0 +1,124 @@
+package runtimes
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/bindmatrix/bindmatrix/matrix"
+)
+
+// TestCheckedInFilesParse: the manifest, the defaults and the fixes read
+// back, every server has a directory with its files, and every claim
+// names a server of the manifest.
+func TestCheckedInFilesParse(t *testing.T) {
+	data, err := os.ReadFile("manifest.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	servers, err := ParseManifest("manifest.txt", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range servers {
+		if _, err := os.Stat(s.Dir); err != nil {
+			t.Errorf("%s: directory %s: %v", s.Name, s.Dir, err)
+		}
+		for _, word := range append(strings.Fields(s.Run), s.Config) {
+			if strings.Contains(word, ".") && !strings.Contains(word, "{") && !strings.HasPrefix(word, "-") {
+				if _, err := os.Stat(filepath.Join(s.Dir, word)); err != nil {
+					t.Errorf("%s: %s names %s, which %s lacks", s.Name, s.Run, word, s.Dir)
+				}
+			}
+		}
+	}
+	defaults, _ := os.ReadFile("defaults.txt")
+	claims, err := ParseDefaults("defaults.txt", defaults, servers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(claims) == 0 {
+		t.Error("no claims in defaults.txt")
+	}
+	fixes, _ := os.ReadFile("fixes.txt")
+	if _, err := ParseFixes("fixes.txt", fixes); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestParseManifestRefusesBadLines(t *testing.T) {
+	good := "go-x | Go x | go | go version | 1.21 | - | - | x {port}\n"
+	for name, line := range map[string]string{
+		"columns":     "go-x | Go x | go\n",
+		"empty":       "go-x | Go x | go | go version | 1.21 |  | - | x {port}\n",
+		"bad name":    "Go X | Go x | go | go version | 1.21 | - | - | x {port}\n",
+		"bad version": "go-x | Go x | go | go version | new | - | - | x {port}\n",
+		"no port":     "go-x | Go x | go | go version | 1.21 | - | - | x\n",
+		"twice":       good + good,
+		"crlf":        strings.Replace(good, "\n", "\r\n", 1),
+	} {
+		_, err := ParseManifest("m.txt", []byte("# heading\n"+line))
+		var ie *matrix.InputError
+		if !errors.As(err, &ie) || ie.File != "m.txt" || ie.Line < 2 {
+			t.Errorf("%s: %v, want an error at m.txt:2 or later", name, err)
+		}
+	}
+	if _, err := ParseManifest("m.txt", []byte("# only comments\n")); err == nil {
+		t.Error("a manifest without servers was accepted")
+	}
+}
+
+func TestVersions(t *testing.T) {
+	for _, tc := range []struct {
+		printed, need string
+		ok            bool
+	}{
+		{"go version go1.26.8 linux/amd64", "1.21", true},
+		{"v20.20.2", "22.12", false},
+		{"v22.12.0", "22.12", true},
+		{`openjdk version "17.0.15" 2025-04-15`, "11.0", true},
+		{"nginx version: nginx/1.22.1", "1.19.5", true},
+		{"Python 3.5.2", "3.6", false},
+	} {
+		if got := atLeast(versionOf(tc.printed), tc.need); got != tc.ok {
+			t.Errorf("%q at least %s: %v, want %v", tc.printed, tc.need, got, tc.ok)
+		}
+	}
+}
+
+func TestFillLeavesOtherBracesAlone(t *testing.T) {
+	got := fill("events {} http { listen {port}; root {dir}; x {unknown}; }", map[string]string{"port": "80", "dir": "/d"})
+	if want := "events {} http { listen 80; root /d; x {unknown}; }"; got != want {
+		t.Errorf("fill = %q, want %q", got, want)
+	}
+}
+
+func TestParseDefaultsRefusesUnknownNames(t *testing.T) {
+	servers := []Server{{Name: "go-x"}}
+	for name, line := range map[string]string{
+		"server": "cobol | unix | none | src",
+		"os":     "go-x | plan9 | none | src",
+		"option": "go-x | unix | SO_REUSEADR | src",
+	} {
+		if _, err := ParseDefaults("d.txt", []byte(line+"\n"), servers); err == nil {
+			t.Errorf("%s: %q was accepted", name, line)
+		}
+	}
+}
+
+// TestLoadRowsRefusesAMisplacedAudit: an audit kept under another server's
+// or platform's name would put a verdict in the wrong cell.
+func TestLoadRowsRefusesAMisplacedAudit(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "linux"), 0o755)
+	a := &matrix.Audit{Schema: matrix.AuditSchema, Platform: matrix.Platform{Name: "linux"}, Verdict: matrix.AuditIncomplete,
+		Runtime: &matrix.RuntimeRun{Server: "other", Date: "2026-11-24", Missing: "x"}}
+	var b strings.Builder
+	a.Encode(&b)
+	os.WriteFile(filepath.Join(dir, "linux", "go-x.json"), []byte(b.String()), 0o644)
+	if _, err := LoadRows(dir, []Server{{Name: "go-x", Title: "Go x"}}); err == nil || !strings.Contains(err.Error(), "not an audit of go-x") {
+		t.Errorf("err %v, want one saying the file is not go-x's", err)
+	}
+}
