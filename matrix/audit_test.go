@@ -30,15 +30,15 @@ func TestDecodeAudit(t *testing.T) {
 // it can, the line and column.
 func TestDecodeAuditRefusesBadInput(t *testing.T) {
 	for name, tc := range map[string]struct{ edit, want string }{
-		"unknown field":    {`"verdict": "exclusive"`, `"verdict": "exclusive", "colour": 1`},
-		"unknown verdict":  {`"verdict": "exclusive"` + "\n", `"verdict": "safe"` + "\n"},
-		"unknown option":   {`"SO_REUSEPORT"`, `"reuseport"`},
-		"unknown outcome":  {`"bind:EADDRINUSE"`, `"bind:address in use"`},
-		"schema":           {`"schema": 1`, `"schema": 2`},
-		"bad address":      {`"address": "127.0.0.1:8080", "family": "ipv4", "verdict"`, `"address": "localhost", "family": "ipv4", "verdict"`},
-		"trailing data":    {"}\n", "}\n{}"},
-		"truncated":        {"}\n", ""},
-		"no verdict":       {`,` + "\n" + ` "verdict": "exclusive"`, ""},
+		"unknown field":   {`"verdict": "exclusive"`, `"verdict": "exclusive", "colour": 1`},
+		"unknown verdict": {`"verdict": "exclusive"` + "\n", `"verdict": "safe"` + "\n"},
+		"unknown option":  {`"SO_REUSEPORT"`, `"reuseport"`},
+		"unknown outcome": {`"bind:EADDRINUSE"`, `"bind:address in use"`},
+		"schema":          {`"schema": 1`, `"schema": 2`},
+		"bad address":     {`"address": "127.0.0.1:8080", "family": "ipv4", "verdict"`, `"address": "localhost", "family": "ipv4", "verdict"`},
+		"trailing data":   {"}\n", "}\n{}"},
+		"truncated":       {"}\n", ""},
+		"no verdict":      {`,` + "\n" + ` "verdict": "exclusive"`, ""},
 	} {
 		doc := strings.Replace(auditDoc, tc.edit, tc.want, 1)
 		if name == "trailing data" || name == "truncated" {
