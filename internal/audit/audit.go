@@ -18,12 +18,9 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"os/signal"
 	"os/user"
 	"runtime"
 	"slices"
-	"strconv"
-	"syscall"
 	"time"
 
 	"github.com/bindmatrix/bindmatrix/internal/host"
@@ -223,33 +220,6 @@ func checkOptions(opt Options) error {
 		}
 	}
 	return nil
-}
-
-// stopWithSignals runs stop when the audit is interrupted (SIGINT, SIGTERM)
-// and then exits, so that no server it started outlives it. The returned
-// function ends the watch.
-func stopWithSignals(stop func()) (done func()) {
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	finished := make(chan struct{})
-	go func() {
-		select {
-		case sig := <-sigs:
-			stop()
-			fmt.Fprintf(os.Stderr, "bindmatrix audit: %v: stopped the server it started\n", sig)
-			os.Exit(128 + signalNumber(sig))
-		case <-finished:
-		}
-	}()
-	return func() { signal.Stop(sigs); close(finished) }
-}
-
-func signalNumber(sig os.Signal) int {
-	if s, ok := sig.(syscall.Signal); ok {
-		return int(s)
-	}
-	n, _ := strconv.Atoi(sig.String())
-	return n
 }
 
 func joinNotes(a, b string) string {

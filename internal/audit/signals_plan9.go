@@ -1,0 +1,4 @@
+package audit
+
+// stopWithSignals: Plan 9 sends notes, not signals; nothing is watched.
+func stopWithSignals(stop func()) (done func()) { return func() {} }
