@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"path"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 )
@@ -33,7 +34,8 @@ type Table struct {
 	File       string
 	Platform   string
 	Provenance []Provenance
-	Scope      Filter // nil: the whole default matrix
+	Scope      Filter   // nil: the whole default matrix
+	Sources    []Source // what cells' claims cite
 	Entries    map[Cell]Entry
 
 	// What Accept needs to write the file back with its comments.
@@ -57,9 +59,14 @@ func (p Provenance) String() string { return p.Kind + " " + p.Text }
 type Entry struct {
 	Outcome  Outcome
 	Delivery Delivery // empty: not expected, or not compared
-	Line     int
-	Comment  string   // trailing comment on the cell's line, without '#'
-	Above    []string // comment and blank lines directly above the cell
+	// By names the source of Outcome when it is not the table's first
+	// provenance: an observation accepted into part of the table.
+	By         string
+	Documented []Claim // what documentation says, where it is not Outcome or the table's own kind
+	Reported   []Claim // what real runs elsewhere reported
+	Line       int
+	Comment    string   // trailing comment on the cell's line, without '#'
+	Above      []string // comment and blank lines directly above the cell
 }
 
 // Column order of a cell line, and the width each is padded to.
@@ -117,6 +124,7 @@ func ParseTable(file string, data []byte) (*Table, error) {
 		lines = strings.Split(text, "\n")
 	}
 	var pending []string // comments waiting for the next cell
+	lastUnknown := false // the cell above was unknown: its reason holds for this one too
 	for i, raw := range lines {
 		n := i + 1
 		if strings.HasSuffix(raw, "\r") {
@@ -129,13 +137,14 @@ func ParseTable(file string, data []byte) (*Table, error) {
 			continue
 		}
 		switch words[0] {
-		case "platform", "provenance", "scope":
+		case "platform", "provenance", "scope", "source":
 			if len(t.Entries) > 0 {
 				return nil, inputErrorf(file, n, 1, "%s must come before the first cell", words[0])
 			}
 			t.header = append(t.header, pending...)
 			t.header = append(t.header, directiveSlot)
 			pending = nil
+			lastUnknown = false
 			if err := t.directive(file, n, words, raw); err != nil {
 				return nil, err
 			}
@@ -144,7 +153,10 @@ func ParseTable(file string, data []byte) (*Table, error) {
 		if t.Platform == "" {
 			return nil, inputErrorf(file, n, 1, "cell before the 'platform NAME' line")
 		}
-		cell, outcome, delivery, err := parseCellLine(file, n, raw, words)
+		if len(pending) > 0 {
+			lastUnknown = false // a comment or blank line ends the block
+		}
+		cell, e, err := parseCellLine(file, n, raw, words)
 		if err != nil {
 			return nil, err
 		}
@@ -154,14 +166,18 @@ func ParseTable(file string, data []byte) (*Table, error) {
 		if prev, dup := t.Entries[cell]; dup {
 			return nil, inputErrorf(file, n, 1, "duplicate cell %s (first at line %d)", cell, prev.Line)
 		}
-		e := Entry{Outcome: outcome, Delivery: delivery, Line: n, Above: pending}
+		e.Line, e.Above = n, pending
 		if hasComment {
 			e.Comment = strings.TrimSpace(comment)
 		}
-		if outcome == Unknown && e.Comment == "" && !hasReason(pending) {
-			return nil, inputErrorf(file, n, 1, "outcome unknown needs a reason: a comment on the line or directly above")
+		if e.Outcome == Unknown && e.Comment == "" && !hasReason(pending) && !(lastUnknown && len(pending) == 0) {
+			return nil, inputErrorf(file, n, 1, "outcome unknown needs a reason: a comment on the line, or directly above it or above the unknown cells it follows")
+		}
+		if err := t.checkEvidence(e); err != nil {
+			return nil, inputErrorf(file, n, columnOf(raw, words, len(tableColumns)-1), "%v", err)
 		}
 		t.Entries[cell] = e
+		lastUnknown = e.Outcome == Unknown
 		pending = nil
 	}
 	if len(t.Entries) == 0 {
@@ -217,30 +233,50 @@ func (t *Table) directive(file string, n int, words []string, raw string) error 
 			return inputErrorf(file, n, 7, "scope: %v", err)
 		}
 		t.Scope = scope
+	case "source":
+		if len(words) < 4 {
+			return inputErrorf(file, n, 1, "want 'source ID KIND TEXT' (KIND documented, reported, reported-unproven or observed)")
+		}
+		if !sourceID.MatchString(words[1]) {
+			return inputErrorf(file, n, columnOf(raw, words, 1), "source id %q: lower case letters, digits, '.', '_' and '-'", words[1])
+		}
+		if _, dup := t.source(words[1]); dup {
+			return inputErrorf(file, n, columnOf(raw, words, 1), "source %q is declared twice", words[1])
+		}
+		kind, err := ParseSourceKind(words[2])
+		if err != nil {
+			return inputErrorf(file, n, columnOf(raw, words, 2), "%v", err)
+		}
+		body, _, _ := strings.Cut(raw, "#")
+		text := strings.TrimSpace(body)
+		for _, w := range words[:3] {
+			text = strings.TrimSpace(strings.TrimPrefix(text, w))
+		}
+		t.Sources = append(t.Sources, Source{ID: words[1], Kind: kind, Text: text, Line: n})
 	}
 	return nil
 }
 
 // parseCellLine reads the eight columns "proto family state first_addr
 // second_addr first second outcome" and the key=value words after them.
-func parseCellLine(file string, n int, raw string, words []string) (Cell, Outcome, Delivery, error) {
+func parseCellLine(file string, n int, raw string, words []string) (Cell, Entry, error) {
+	var e Entry
 	if len(words) < len(tableColumns) {
 		names := make([]string, len(tableColumns))
 		for i, c := range tableColumns {
 			names[i] = c.name
 		}
-		return Cell{}, "", "", inputErrorf(file, n, 1, "want %d columns (%s), found %d",
+		return Cell{}, e, inputErrorf(file, n, 1, "want %d columns (%s), found %d",
 			len(tableColumns), strings.Join(names, " "), len(words))
 	}
-	wrap := func(i int, e error) error {
+	wrap := func(i int, err error) error {
 		name := "key=value"
 		if i < len(tableColumns) {
 			name = tableColumns[i].name
 		}
-		return inputErrorf(file, n, columnOf(raw, words, i), "column %d (%s): %v", i+1, name, e)
+		return inputErrorf(file, n, columnOf(raw, words, i), "column %d (%s): %v", i+1, name, err)
 	}
 	var c Cell
-	var err error
 	for i, parse := range []func(string) error{
 		func(w string) (err error) { c.Proto, err = ParseProto(w); return err },
 		func(w string) (err error) { c.Family, err = ParseFamily(w); return err },
@@ -251,26 +287,26 @@ func parseCellLine(file string, n int, raw string, words []string) (Cell, Outcom
 		func(w string) (err error) { c.Second, err = ParseOption(w); return err },
 	} {
 		if err := parse(words[i]); err != nil {
-			return c, "", "", wrap(i, err)
+			return c, e, wrap(i, err)
 		}
 	}
 	o, err := ParseOutcome(words[7])
 	if err != nil {
-		return c, "", "", wrap(7, err)
+		return c, e, wrap(7, err)
 	}
 	if o == Unreached {
-		return c, "", "", wrap(7, fmt.Errorf("an expected table says what should happen; unreached is what a run reports when it could not tell"))
+		return c, e, wrap(7, fmt.Errorf("an expected table says what should happen; unreached is what a run reports when it could not tell"))
 	}
+	e.Outcome = o
 	c.FirstFamily, c.SecondFamily = socketFamilyOf(c.Family), socketFamilyOf(c.Family)
-	var delivery Delivery
 	seen := map[string]bool{}
 	for i := len(tableColumns); i < len(words); i++ {
 		key, value, ok := strings.Cut(words[i], "=")
 		if !ok {
-			return c, "", "", wrap(i, fmt.Errorf("%q after the outcome is not key=value (keys: %s)", words[i], strings.Join(tableKeys, ", ")))
+			return c, e, wrap(i, fmt.Errorf("%q after the outcome is not key=value (keys: %s)", words[i], strings.Join(tableKeys, ", ")))
 		}
 		if seen[key] {
-			return c, "", "", wrap(i, fmt.Errorf("%s given twice", key))
+			return c, e, wrap(i, fmt.Errorf("%s given twice", key))
 		}
 		seen[key] = true
 		switch key {
@@ -281,28 +317,36 @@ func parseCellLine(file string, n int, raw string, words []string) (Cell, Outcom
 		case "process":
 			c.Process, err = ParseProcess(value)
 		case "delivery":
-			delivery, err = ParseDelivery(value)
+			e.Delivery, err = ParseDelivery(value)
+		case "documented":
+			e.Documented, err = parseClaims(value, true)
+		case "reported":
+			e.Reported, err = parseClaims(value, false)
+		case "by":
+			if e.By = value; !sourceID.MatchString(value) {
+				err = fmt.Errorf("source id %q", value)
+			}
 		default:
 			err = fmt.Errorf("unknown key %q (valid: %s)", key, strings.Join(tableKeys, ", "))
 		}
 		if err != nil {
-			return c, "", "", wrap(i, err)
+			return c, e, wrap(i, err)
 		}
 	}
 	if c.Family == Dual && !(seen["first_family"] && seen["second_family"]) {
-		return c, "", "", wrap(1, fmt.Errorf("a dual cell needs first_family= and second_family="))
+		return c, e, wrap(1, fmt.Errorf("a dual cell needs first_family= and second_family="))
 	}
 	if err := c.Valid(); err != nil {
-		return c, "", "", wrap(0, err)
+		return c, e, wrap(0, err)
 	}
-	if delivery != "" && !(o == OK && DeliveryApplies(c)) {
-		return c, "", "", wrap(len(tableColumns), fmt.Errorf("delivery= applies only to an ok cell whose two sockets both receive (tcp listening, udp bound)"))
+	if e.Delivery != "" && !(o == OK && DeliveryApplies(c)) {
+		return c, e, wrap(len(tableColumns), fmt.Errorf("delivery= applies only to an ok cell whose two sockets both receive (tcp listening, udp bound)"))
 	}
-	return c, o, delivery, nil
+	return c, e, nil
 }
 
 // tableKeys are the key=value words a cell line may end with.
-var tableKeys = []string{"first_family", "second_family", "process", "delivery"}
+var tableKeys = []string{"first_family", "second_family", "process", "delivery", "documented", "reported", "by"}
 
 // columnOf finds the 1-based column where the i-th word of a line starts.
 func columnOf(raw string, words []string, i int) int {
@@ -349,43 +393,95 @@ func (t *Table) Cells() []Cell {
 	return cells
 }
 
-// Accept folds an observation into the table: observed outcomes replace the
-// expected ones, new cells are added, comments stay where they were, and the
-// observed provenance replaces the old one. Unreached cells are not accepted;
-// they are returned so the caller can say so.
+// Accept folds an observation into the table: observed outcomes replace
+// the expected ones, new cells are added, comments stay where they were,
+// and what the table held before stays as evidence where it differs: a
+// documented outcome as documented=, reported claims as they were.
+// Unreached cells and cells outside the scope are not accepted; they are
+// returned so the caller can say so.
+//
+// When every cell the table covers is accepted the observation becomes the
+// table's first provenance. Otherwise only the accepted cells are its: they
+// name it with by=, and the table's provenance stays as it was, so that no
+// cell loses the origin of its outcome.
 func (t *Table) Accept(obs *Observation, prov Provenance) (unaccepted []Result) {
-	documented := slices.ContainsFunc(t.Provenance, func(p Provenance) bool { return p.Kind == "documented" })
+	accepted := map[Cell]bool{}
 	for _, r := range obs.Cells {
 		if r.Outcome == Unreached || !t.Covers(r.Cell) {
 			unaccepted = append(unaccepted, r)
 			continue
 		}
-		e, had := t.Entries[r.Cell]
-		// The first observation of a documented cell keeps what the docs
-		// said beside it, so the docs table can show both.
-		if _, noted := DocumentedOutcome(e); had && documented && !noted && e.Outcome != r.Outcome {
-			e.Comment = strings.TrimSpace(documentedPrefix + string(e.Outcome) + " " + e.Comment)
+		accepted[r.Cell] = true
+	}
+	whole := len(accepted) > 0
+	for _, c := range AllCellsOn(t.Platform) {
+		if t.Covers(c) && !accepted[c] {
+			whole = false
 		}
-		e.Outcome, e.Delivery = r.Outcome, r.Delivery
+	}
+	for c := range t.Entries {
+		if !accepted[c] && t.Covers(c) {
+			whole = false
+		}
+	}
+	id := ""
+	if !whole && len(accepted) > 0 {
+		id = t.addSource(Observed, prov.Text)
+	}
+	for _, r := range obs.Cells {
+		if !accepted[r.Cell] {
+			continue
+		}
+		e, had := t.Entries[r.Cell]
+		if had && t.columnKind(e) == Documented && len(e.Documented) == 0 && e.Outcome != r.Outcome && e.Outcome != Unknown {
+			e.Documented = []Claim{{Outcome: e.Outcome}} // what the docs said stays beside what was seen
+		}
+		e.Outcome, e.Delivery, e.By = r.Outcome, r.Delivery, id
 		t.Entries[r.Cell] = e
 	}
-	kept := slices.DeleteFunc(t.Provenance, func(p Provenance) bool { return p.Kind == prov.Kind })
-	t.Provenance = append([]Provenance{prov}, kept...)
+	if whole {
+		kept := slices.DeleteFunc(t.Provenance, func(p Provenance) bool { return p.Kind == prov.Kind })
+		t.Provenance = append([]Provenance{prov}, kept...)
+		for c, e := range t.Entries {
+			if s, ok := t.source(e.By); ok && s.Kind == Observed {
+				e.By = ""
+				t.Entries[c] = e
+			}
+		}
+		t.Sources = slices.DeleteFunc(t.Sources, func(s Source) bool { return s.Kind == Observed && !t.cited(s.ID) })
+	}
 	return unaccepted
 }
 
-const documentedPrefix = "documented: "
-
-// DocumentedOutcome reads the "documented: OUTCOME" note accept leaves on a
-// documented cell whose observation differed.
-func DocumentedOutcome(e Entry) (Outcome, bool) {
-	rest, ok := strings.CutPrefix(e.Comment, documentedPrefix)
-	if !ok {
-		return "", false
+// addSource declares a source for text, named after the text's first words
+// and unique in the table, and returns its ID.
+func (t *Table) addSource(kind SourceKind, text string) string {
+	base := strings.Trim(regexp.MustCompile(`[^a-z0-9.]+`).ReplaceAllString(strings.ToLower(text), "-"), "-.")
+	if len(base) > 48 {
+		base = strings.Trim(base[:48], "-.")
 	}
-	word, _, _ := strings.Cut(rest, " ")
-	o, err := ParseOutcome(word)
-	return o, err == nil
+	if base == "" || !sourceID.MatchString(base) {
+		base = string(kind)
+	}
+	id := base
+	for i := 2; ; i++ {
+		if _, taken := t.source(id); !taken {
+			break
+		}
+		id = fmt.Sprintf("%s-%d", base, i)
+	}
+	t.Sources = append(t.Sources, Source{ID: id, Kind: kind, Text: text})
+	return id
+}
+
+// cited says whether some cell names the source.
+func (t *Table) cited(id string) bool {
+	for _, e := range t.Entries {
+		if e.By == id || slices.ContainsFunc(append(slices.Clone(e.Documented), e.Reported...), func(c Claim) bool { return c.Source == id }) {
+			return true
+		}
+	}
+	return false
 }
 
 // NewTable starts an empty table for a platform, with a header that tells a
@@ -417,6 +513,9 @@ func (t *Table) Format() []byte {
 	}
 	if t.Scope != nil {
 		directives = append(directives, "scope "+t.Scope.String())
+	}
+	for _, src := range t.Sources {
+		directives = append(directives, fmt.Sprintf("source %s %s %s", src.ID, src.Kind, src.Text))
 	}
 	slots := 0
 	for _, l := range t.header {
@@ -493,6 +592,15 @@ func cellLine(c Cell, e Entry) string {
 	}
 	if e.Delivery != "" {
 		b.WriteString(" delivery=" + string(e.Delivery))
+	}
+	if e.By != "" {
+		b.WriteString(" by=" + e.By)
+	}
+	if len(e.Documented) > 0 {
+		b.WriteString(" documented=" + formatClaims(e.Documented))
+	}
+	if len(e.Reported) > 0 {
+		b.WriteString(" reported=" + formatClaims(e.Reported))
 	}
 	if e.Comment != "" {
 		b.WriteString("  # " + e.Comment)

@@ -143,7 +143,10 @@ func TestLoadTableRefusesMissingCellsAndWrongPlatform(t *testing.T) {
 	}
 }
 
-func TestAcceptKeepsCommentsAndReplacesObservedProvenance(t *testing.T) {
+// TestPartialAcceptNamesItsSource: an observation of some cells does not
+// replace the table's provenance (the other cells' outcomes did not come
+// from it): the cells it changed name it with by=, and comments stay.
+func TestPartialAcceptNamesItsSource(t *testing.T) {
 	text := "# header comment\nplatform linux\nprovenance observed old run\nprovenance documented a book\n" +
 		"# about the first cell\n# proto" + strings.SplitN(fullTable("linux"), "# proto", 2)[1]
 	table, err := ParseTable("linux.txt", []byte(text))
@@ -155,28 +158,45 @@ func TestAcceptKeepsCommentsAndReplacesObservedProvenance(t *testing.T) {
 		{Cell: cell, Outcome: Failed("bind", "EADDRINUSE")},
 		{Cell: AllCells()[6], Outcome: Unreached},
 	}}
-	unaccepted := table.Accept(obs, Provenance{Kind: "observed", Text: "new run"})
+	unaccepted := table.Accept(obs, Provenance{Kind: "observed", Text: "new run 2026-11-24"})
 	if len(unaccepted) != 1 || unaccepted[0].Cell != AllCells()[6] {
 		t.Errorf("unaccepted = %v, want the unreached cell", unaccepted)
 	}
 	out := string(table.Format())
-	for _, want := range []string{"# header comment\n", "# about the first cell\n", "provenance observed new run\nprovenance documented a book\n"} {
+	for _, want := range []string{"# header comment\n", "# about the first cell\n", "provenance observed old run\nprovenance documented a book\n",
+		"source new-run-2026-11-24 observed new run 2026-11-24\n", "bind:EADDRINUSE by=new-run-2026-11-24"} {
 		if !strings.Contains(out, want) {
-			t.Errorf("accepted table lost %q:\n%s", want, out[:400])
+			t.Errorf("accepted table lacks %q:\n%s", want, out[:600])
 		}
-	}
-	if strings.Contains(out, "old run") {
-		t.Errorf("accepted table still has the old observed provenance")
 	}
 	again, err := ParseTable("linux.txt", []byte(out))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := again.Entries[cell].Outcome; got != "bind:EADDRINUSE" {
-		t.Errorf("accepted cell reads %q", got)
+	if ev := again.Evidence(cell); ev.Outcome != "bind:EADDRINUSE" || ev.By != "new-run-2026-11-24" || ev.Kind != Observed {
+		t.Errorf("accepted cell reads %+v", ev)
 	}
-	if got := again.Entries[AllCells()[6]].Outcome; got != OK {
-		t.Errorf("unreached cell changed its expectation to %q", got)
+	if got := again.Entries[AllCells()[6]]; got.Outcome != OK || got.By != "" {
+		t.Errorf("unreached cell changed to %+v", got)
+	}
+}
+
+// TestWholeAcceptReplacesProvenance: an observation of every cell becomes
+// the table's provenance, and earlier partial sources nobody cites go.
+func TestWholeAcceptReplacesProvenance(t *testing.T) {
+	table, err := ParseTable("linux.txt", []byte(fullTable("linux")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	table.Accept(&Observation{Cells: []Result{{Cell: AllCells()[0], Outcome: OK}}}, Provenance{Kind: "observed", Text: "partial"})
+	var all []Result
+	for _, c := range AllCells() {
+		all = append(all, Result{Cell: c, Outcome: Failed("bind", "EADDRINUSE")})
+	}
+	table.Accept(&Observation{Cells: all}, Provenance{Kind: "observed", Text: "whole run"})
+	out := string(table.Format())
+	if !strings.Contains(out, "provenance observed whole run\n") || strings.Contains(out, "by=") || strings.Contains(out, "source partial") {
+		t.Errorf("after a whole accept:\n%.800s", out)
 	}
 }
 
@@ -194,16 +214,17 @@ func TestAcceptOnADocumentedTableKeepsWhatTheDocsSaid(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d, ok := DocumentedOutcome(again.Entries[differs]); !ok || d != OK || again.Entries[differs].Outcome != "bind:EACCES" {
-		t.Errorf("changed cell: %+v, want outcome bind:EACCES noting documented: ok", again.Entries[differs])
+	ev := again.Evidence(differs)
+	if d, ok := ev.DocumentedOutcome(); !ok || d != OK || ev.Outcome != "bind:EACCES" || ev.Kind != Observed || !ev.Disputed() {
+		t.Errorf("changed cell: %+v, want observed bind:EACCES beside documented ok, disputed", ev)
 	}
-	if _, ok := DocumentedOutcome(again.Entries[same]); ok {
-		t.Errorf("a cell the observation confirmed carries a documented note: %+v", again.Entries[same])
+	if ev := again.Evidence(same); len(ev.Documented) != 0 || ev.Disputed() {
+		t.Errorf("a cell the observation confirmed carries a documented claim: %+v", ev)
 	}
-	// A second accept does not stack notes.
+	// A second accept does not stack claims.
 	again.Accept(&Observation{Cells: []Result{{Cell: differs, Outcome: OK}}}, Provenance{Kind: "observed", Text: "again"})
-	if c := again.Entries[differs].Comment; strings.Count(c, "documented:") != 1 {
-		t.Errorf("comment after two accepts: %q", c)
+	if d := again.Entries[differs].Documented; len(d) != 1 {
+		t.Errorf("documented claims after two accepts: %v", d)
 	}
 }
 

@@ -14,26 +14,27 @@ import (
 type Column struct {
 	Name       string // linux, windows, wine (observed), ...
 	Provenance []string
+	Sources    []matrix.Source // what cells' claims cite
 	Outcomes   map[matrix.Cell]matrix.Outcome
 	Deliveries map[matrix.Cell]matrix.Delivery
-	Documented map[matrix.Cell]matrix.Outcome // what the docs said, where an observation replaced it
+	// Evidence is each cell's documented and reported claims beside the
+	// outcome, where the column comes from a table.
+	Evidence map[matrix.Cell]matrix.Evidence
 }
 
-// TableColumn makes a column of an expected table. A cell that accept
-// changed from its documented outcome carries "documented: OUTCOME" in its
-// comment, and the docs show both.
+// TableColumn makes a column of an expected table, with each cell's
+// evidence: where the docs, real runs elsewhere and this harness disagree,
+// the docs show each.
 func TableColumn(t *matrix.Table) Column {
-	col := Column{Name: t.Platform, Outcomes: map[matrix.Cell]matrix.Outcome{},
-		Deliveries: map[matrix.Cell]matrix.Delivery{}, Documented: map[matrix.Cell]matrix.Outcome{}}
+	col := Column{Name: t.Platform, Sources: t.Sources, Outcomes: map[matrix.Cell]matrix.Outcome{},
+		Deliveries: map[matrix.Cell]matrix.Delivery{}, Evidence: map[matrix.Cell]matrix.Evidence{}}
 	for _, p := range t.Provenance {
 		col.Provenance = append(col.Provenance, p.String())
 	}
 	for c, e := range t.Entries {
 		col.Outcomes[c] = e.Outcome
 		col.Deliveries[c] = e.Delivery
-		if d, ok := matrix.DocumentedOutcome(e); ok && d != e.Outcome {
-			col.Documented[c] = d
-		}
+		col.Evidence[c] = t.Evidence(c)
 	}
 	return col
 }
@@ -52,6 +53,17 @@ func ObservationColumn(obs *matrix.Observation) Column {
 		col.Deliveries[r.Cell] = r.Delivery
 	}
 	return col
+}
+
+// disputed counts the column's cells whose evidence disagrees.
+func (c Column) disputed() int {
+	n := 0
+	for _, ev := range c.Evidence {
+		if ev.Disputed() {
+			n++
+		}
+	}
+	return n
 }
 
 // platformOrder puts the platforms people look for first.
@@ -157,6 +169,17 @@ func BindTable(w io.Writer, cols []Column) error {
 		for _, prov := range c.Provenance {
 			p.f("- %s\n", mdEscape(prov))
 		}
+		if len(c.Sources) > 0 {
+			p.f("\nSources cells cite (documented: a vendor page, man page or kernel source; reported: a real run\n")
+			p.f("elsewhere that proved the first socket's state; reported-unproven: one that did not; observed:\n")
+			p.f("this harness):\n\n| source | kind | what |\n|---|---|---|\n")
+			for _, src := range c.Sources {
+				p.f("| %s | %s | %s |\n", src.ID, src.Kind, mdEscape(src.Text))
+			}
+			if n := c.disputed(); n > 0 {
+				p.f("\n%d cells are **disputed**: their kinds of evidence disagree, and each cell says how.\n", n)
+			}
+		}
 		p.platformGrids(c)
 	}
 	return p.err
@@ -226,15 +249,60 @@ func spell(o matrix.Outcome) string {
 	return string(o)
 }
 
+// spellCell is a cell's outcome with its delivery and, where the kinds of
+// evidence disagree, each of them and the word "disputed" people can
+// search for: "ok · docs: EADDRINUSE · real runs: ok (2 sources) · disputed".
+// A cell that real runs confirm says how many.
 func (c Column) spellCell(cell matrix.Cell) string {
 	text := spell(c.Outcomes[cell])
 	if d := c.Deliveries[cell]; d != "" {
 		text += " [" + string(d) + "]"
 	}
-	if d, ok := c.Documented[cell]; ok {
-		text += " (documented: " + spell(d) + ")"
+	ev, ok := c.Evidence[cell]
+	if !ok {
+		return text
 	}
-	return text
+	if !ev.Disputed() {
+		if n := len(ev.Reported); n > 0 && ev.Kind != matrix.Observed {
+			text += fmt.Sprintf(" (real runs: %d)", n)
+		}
+		return text
+	}
+	if d, ok := ev.DocumentedOutcome(); ok && (d != ev.Outcome || ev.Kind != matrix.Documented) {
+		text += " · docs: " + spell(d)
+	}
+	if len(ev.Reported) > 0 {
+		text += " · real runs: " + reportedText(ev)
+	}
+	return text + " · disputed"
+}
+
+// reportedText spells what real runs reported: each outcome and how many
+// sources say it, "unproven" where none of them proved the state.
+func reportedText(ev matrix.Evidence) string {
+	var order []matrix.Outcome
+	count, proven := map[matrix.Outcome]int{}, map[matrix.Outcome]bool{}
+	for _, cl := range ev.Reported {
+		if count[cl.Outcome] == 0 {
+			order = append(order, cl.Outcome)
+		}
+		count[cl.Outcome]++
+		if s, ok := ev.Source(cl.Source); ok && s.Kind == matrix.Reported {
+			proven[cl.Outcome] = true
+		}
+	}
+	var parts []string
+	for _, o := range order {
+		part := fmt.Sprintf("%s (%d source", spell(o), count[o])
+		if count[o] > 1 {
+			part += "s"
+		}
+		if !proven[o] {
+			part += ", unproven"
+		}
+		parts = append(parts, part+")")
+	}
+	return strings.Join(parts, ", ")
 }
 
 // summarise spells a platform's outcomes over cells that differ only in
