@@ -119,7 +119,7 @@ func TestWineAuditsAGoServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := Audit(Config{Under: "wine", Log: testLog{t}}, []string{"-restart", "--", WindowsPath(server), fmt.Sprintf("127.0.0.1:%d", port)})
+	a, err := Audit(Config{Under: "wine", Log: testLog{t}}, []string{"-restart", "--", WindowsPath(server), fmt.Sprint(port)})
 	if err != nil {
 		t.Fatal(err)
 	}
