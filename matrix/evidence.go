@@ -56,6 +56,12 @@ type Claim struct {
 	Source  string // a source ID; empty: the table's documented provenance
 }
 
+// Agrees says the claim allows the outcome: the same outcome, or any
+// failure where the claim only says the second socket fails.
+func (c Claim) Agrees(o Outcome) bool {
+	return c.Outcome == o || c.Outcome == Fails && o.IsFailure()
+}
+
 func (c Claim) String() string {
 	if c.Source == "" {
 		return string(c.Outcome)
@@ -64,12 +70,16 @@ func (c Claim) String() string {
 }
 
 // parseClaims reads "OUTCOME@ID,OUTCOME@ID" (the @ID may be left out when
-// anonymous is allowed).
+// anonymous is allowed). OUTCOME may also be "fails", for a run that only
+// asserted a failure.
 func parseClaims(value string, anonymous bool) ([]Claim, error) {
 	var claims []Claim
 	for _, part := range strings.Split(value, ",") {
 		out, src, hasSrc := strings.Cut(part, "@")
 		o, err := ParseOutcome(out)
+		if Outcome(out) == Fails {
+			o, err = Fails, nil
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -118,7 +128,7 @@ func (e Evidence) Disputed() bool {
 		return false
 	}
 	for _, c := range append(slices.Clone(e.Documented), e.Reported...) {
-		if c.Outcome != e.Outcome {
+		if !c.Agrees(e.Outcome) {
 			return true
 		}
 	}
@@ -226,7 +236,7 @@ func (t *Table) checkEvidence(e Entry) error {
 	if t.columnKind(e) == Observed || e.Outcome == Unknown {
 		return nil
 	}
-	if kind, outcomes := t.strongestReported(e); kind != "" && !slices.Contains(outcomes, e.Outcome) {
+	if kind, outcomes := t.strongestReported(e); kind != "" && !slices.ContainsFunc(outcomes, func(o Outcome) bool { return Claim{Outcome: o}.Agrees(e.Outcome) }) {
 		return fmt.Errorf("outcome %s, but the strongest evidence, %s runs, says %s: the outcome column holds the strongest evidence (keep the docs' word as documented=%s)",
 			e.Outcome, kind, outcomes[0], e.Outcome)
 	}

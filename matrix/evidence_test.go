@@ -15,6 +15,8 @@ source dyno reported-unproven Dynoxide 0.11.3: sleeps 50 ms, never proves TIME_W
 tcp     ipv4   bound       specific   specific    none                SO_REUSEADDR        bind:EACCES reported=bind:EACCES@wine
 tcp     ipv4   time_wait   specific   specific    SO_EXCLUSIVEADDRUSE SO_EXCLUSIVEADDRUSE ok documented=bind:EADDRINUSE@ms reported=ok@dyno
 tcp     ipv4   closed      specific   specific    none                none                ok
+tcp     ipv4   listening   specific   specific    none                none                bind:EADDRINUSE reported=fails@wine
+tcp     ipv4   listening   specific   specific    SO_REUSEADDR        SO_REUSEADDR        ok reported=ok@wine
 tcp     ipv4   established specific   specific    none                none                unknown  # no source says
 tcp     ipv4   established specific   specific    none                SO_REUSEADDR        unknown
 `
@@ -38,6 +40,11 @@ func TestEvidenceKindsStayApart(t *testing.T) {
 	plain := table.Evidence(NewCell(TCP, IPv4, Closed, Specific, Specific, None, None))
 	if plain.Kind != Documented || plain.Disputed() {
 		t.Errorf("a cell only the docs speak of: %+v", plain)
+	}
+	// A run that only asserted a failure confirms any failure.
+	failing := table.Evidence(NewCell(TCP, IPv4, Listening, Specific, Specific, None, None))
+	if failing.Disputed() || failing.Kind != Documented {
+		t.Errorf("a failure a run confirms without its error: %+v", failing)
 	}
 	// Written back, the claims and sources are as they were.
 	again, err := ParseTable("windows.txt", table.Format())
@@ -70,6 +77,8 @@ func TestEvidenceRules(t *testing.T) {
 		"unknown kind":              {"source dyno reported-unproven", "source dyno hearsay", "unknown source kind"},
 		"declared twice":            {"source dyno reported-unproven", "source wine reported-unproven", "declared twice"},
 		"claim of unreached":        {"reported=ok@dyno", "reported=unreached@dyno", "not unreached"},
+		"fails against ok":          {"ok reported=ok@wine", "ok reported=fails@wine", "the strongest evidence"},
+		"fails as an outcome":       {"bind:EADDRINUSE reported=fails@wine", "fails", "unknown outcome"},
 		"unknown without a reason":  {"unknown  # no source says", "unknown", "needs a reason"},
 	} {
 		text := strings.Replace(evidenceTable, tc.edit, tc.with, 1)

@@ -21,6 +21,10 @@ const (
 	Unsupported Outcome = "unsupported"
 	Unreached   Outcome = "unreached"
 	Unknown     Outcome = "unknown"
+
+	// Fails is a claim's word, never a table's outcome: a real run that
+	// asserted the second socket fails without naming the call or error.
+	Fails Outcome = "fails"
 )
 
 // Calls whose failure an outcome can name.
@@ -44,6 +48,9 @@ func (o Outcome) Errno() string {
 	_, errno, _ := strings.Cut(string(o), ":")
 	return errno
 }
+
+// IsFailure says the second socket failed, whatever the call and error.
+func (o Outcome) IsFailure() bool { return o.Call() != "" || o == Fails }
 
 // ParseOutcome checks an outcome's spelling.
 func ParseOutcome(s string) (Outcome, error) {

@@ -413,7 +413,11 @@ func (t *Table) Accept(obs *Observation, prov Provenance) (unaccepted []Result) 
 		}
 		accepted[r.Cell] = true
 	}
+	// A new table has nothing of another origin: this run is its provenance.
 	whole := len(accepted) > 0
+	if len(t.Provenance) == 0 {
+		t.Provenance = []Provenance{prov}
+	}
 	for _, c := range AllCellsOn(t.Platform) {
 		if t.Covers(c) && !accepted[c] {
 			whole = false
