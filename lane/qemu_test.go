@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/bindmatrix/bindmatrix/matrix"
+
+	"github.com/bindmatrix/bindmatrix/internal/testenv"
 )
 
 // testKernel finds a kernel to boot: $BINDMATRIX_KERNEL, or one that
@@ -68,11 +70,11 @@ func TestQEMULane(t *testing.T) {
 }
 
 func TestQEMULaneRefusesWhatIsNotAKernel(t *testing.T) {
-	junk := filepath.Join(t.TempDir(), "vmlinuz")
+	junk := filepath.Join(testenv.TempDir(t), "vmlinuz")
 	os.WriteFile(junk, []byte(strings.Repeat("not a kernel\n", 100)), 0o644)
 	for _, cfg := range []Config{
 		{Under: "qemu", Kernel: junk},
-		{Under: "qemu", Kernel: filepath.Join(t.TempDir(), "absent")},
+		{Under: "qemu", Kernel: filepath.Join(testenv.TempDir(t), "absent")},
 		{Under: "qemu"},
 	} {
 		_, err := Run(cfg)

@@ -120,7 +120,7 @@ func underWine(cfg Config, args []string, ok ...int) (stdout []byte, stderr stri
 	}
 	defer unlock()
 	defer stopWineserver(tools, prefix)
-	stdout, stderr, code, err := runInWine(tools, prefix, tmp, append([]string{exe}, args...), newCounter(cfg))
+	stdout, stderr, code, err := runInWine(tools, prefix, tmp, "", append([]string{exe}, args...), newCounter(cfg))
 	if err == nil && code != 0 && !slices.Contains(ok, code) {
 		err = fmt.Errorf("exit status %d", code)
 	}
@@ -128,6 +128,45 @@ func underWine(cfg Config, args []string, ok ...int) (stdout []byte, stderr stri
 		return nil, stderr, withStderr(fmt.Errorf("bindmatrix.exe under Wine: %v", err), stderr)
 	}
 	return stdout, stderr, nil
+}
+
+// RunProgram runs a Windows program of this host under Wine in the lane's
+// prefix, in directory dir, and returns what it printed on stdout and
+// stderr, and its exit code. It is how the project's own tests run as
+// Windows code (cmd/winetests). What the program leaves in the prefix's
+// temporary directory is removed afterwards: Go's os.RemoveAll cannot
+// delete under Wine 8.0 (it answers FileDispositionInformationEx with
+// STATUS_NOT_IMPLEMENTED, which Go does not fall back from), and Wine
+// points TEMP there whatever the environment says.
+func RunProgram(log io.Writer, dir, exe string, args ...string) (stdout []byte, stderr string, code int, err error) {
+	tools, err := findWineTools()
+	if err != nil {
+		return nil, "", 0, err
+	}
+	tmp, err := os.MkdirTemp("", "bindmatrix-wine-")
+	if err != nil {
+		return nil, "", 0, err
+	}
+	defer os.RemoveAll(tmp)
+	if log == nil {
+		log = io.Discard
+	}
+	prefix, unlock, err := preparePrefix(tools, log)
+	if err != nil {
+		return nil, "", 0, err
+	}
+	defer unlock()
+	defer stopWineserver(tools, prefix)
+	temps, _ := filepath.Glob(filepath.Join(prefix, "drive_c", "users", "*", "Temp", "*"))
+	defer func() {
+		now, _ := filepath.Glob(filepath.Join(prefix, "drive_c", "users", "*", "Temp", "*"))
+		for _, p := range now {
+			if !slices.Contains(temps, p) {
+				os.RemoveAll(p)
+			}
+		}
+	}()
+	return runInWine(tools, prefix, tmp, dir, append([]string{exe}, args...), nil)
 }
 
 // WindowsPath names a file of this host as a Windows program under Wine
@@ -153,7 +192,7 @@ func withStderr(err error, stderr string) error {
 // output goes to files, not pipes: the wineserver that wine64 starts
 // inherits them and would keep a pipe open, and Wait with it, long after
 // the program has exited.
-func runInWine(tools wineTools, prefix, tmp string, args []string, prog *counter) (stdout []byte, stderr string, code int, err error) {
+func runInWine(tools wineTools, prefix, tmp, dir string, args []string, prog *counter) (stdout []byte, stderr string, code int, err error) {
 	outFile, err := os.Create(filepath.Join(tmp, "stdout"))
 	if err != nil {
 		return nil, "", 0, err
@@ -167,6 +206,7 @@ func runInWine(tools wineTools, prefix, tmp string, args []string, prog *counter
 	ctx, cancel := context.WithTimeout(context.Background(), wineTimeout)
 	defer cancel()
 	cmd := wineCommand(ctx, tools, prefix, tools.wine64, args...)
+	cmd.Dir = dir
 	cmd.Stdout, cmd.Stderr = outFile, errFile
 	stop := make(chan struct{})
 	go prog.tail(errFile.Name(), stop)

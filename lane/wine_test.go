@@ -11,6 +11,8 @@ import (
 
 	"github.com/bindmatrix/bindmatrix/internal/ports"
 	"github.com/bindmatrix/bindmatrix/matrix"
+
+	"github.com/bindmatrix/bindmatrix/internal/testenv"
 )
 
 // The Wine lane end to end: the Windows build runs under Wine here and its
@@ -104,7 +106,7 @@ func (l testLog) Write(p []byte) (int, error) {
 func TestWineAuditsAGoServer(t *testing.T) {
 	_, err := findWineTools()
 	need(t, err == nil, "Wine or the MinGW cross compiler", fmt.Sprint(err))
-	server := filepath.Join(t.TempDir(), "goserver.exe")
+	server := filepath.Join(testenv.TempDir(t), "goserver.exe")
 	root, err := moduleRoot()
 	if err != nil {
 		t.Fatal(err)

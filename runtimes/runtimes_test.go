@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/bindmatrix/bindmatrix/matrix"
+
+	"github.com/bindmatrix/bindmatrix/internal/testenv"
 )
 
 // TestCheckedInFilesParse: the manifest, the defaults and the fixes read
@@ -111,7 +113,7 @@ func TestParseDefaultsRefusesUnknownNames(t *testing.T) {
 // TestLoadRowsRefusesAMisplacedAudit: an audit kept under another server's
 // or platform's name would put a verdict in the wrong cell.
 func TestLoadRowsRefusesAMisplacedAudit(t *testing.T) {
-	dir := t.TempDir()
+	dir := testenv.TempDir(t)
 	os.MkdirAll(filepath.Join(dir, "linux"), 0o755)
 	a := &matrix.Audit{Schema: matrix.AuditSchema, Platform: matrix.Platform{Name: "linux"}, Verdict: matrix.AuditIncomplete,
 		Runtime: &matrix.RuntimeRun{Server: "other", Date: "2026-11-24", Missing: "x"}}

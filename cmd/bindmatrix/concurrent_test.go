@@ -36,7 +36,7 @@ type result struct {
 func bindmatrix(t *testing.T, args ...string) result {
 	t.Helper()
 	cmd := exec.Command(binaryPath(t), args...)
-	cmd.Dir = t.TempDir()
+	cmd.Dir = testenv.TempDir(t)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
@@ -57,7 +57,7 @@ func TestTwoChecksAtOnce(t *testing.T) {
 	outs := make([][2]bytes.Buffer, processes)
 	for i := range cmds {
 		cmds[i] = exec.Command(binary, "check")
-		cmds[i].Dir = t.TempDir()
+		cmds[i].Dir = testenv.TempDir(t)
 		cmds[i].Stdout, cmds[i].Stderr = &outs[i][0], &outs[i][1]
 	}
 	// Start both before waiting for either, so that they overlap from
@@ -143,7 +143,7 @@ func TestPortExhaustionIsIncompleteNotWrong(t *testing.T) {
 				t.Fatalf("%v: %v", cmd.Args, err)
 			}
 			runCode := cmd.ProcessState.ExitCode()
-			file := filepath.Join(t.TempDir(), "exhausted.json")
+			file := filepath.Join(testenv.TempDir(t), "exhausted.json")
 			if err := os.WriteFile(file, stdout.Bytes(), 0o644); err != nil {
 				t.Fatal(err)
 			}

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/bindmatrix/bindmatrix/matrix"
+
+	"github.com/bindmatrix/bindmatrix/internal/testenv"
 )
 
 var day = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
@@ -27,7 +29,7 @@ func result(state matrix.State, first matrix.Option, outcome matrix.Outcome) mat
 // TestIntoWritesATableThatReadsBack: a new platform gets a table with the
 // observed cells and a provenance naming where and when.
 func TestIntoWritesATableThatReadsBack(t *testing.T) {
-	dir := t.TempDir()
+	dir := testenv.TempDir(t)
 	obs := observation("testos", result(matrix.Bound, matrix.None, matrix.Failed("bind", "EADDRINUSE")), result(matrix.Closed, matrix.None, matrix.OK))
 	s, err := Into(dir, obs, day)
 	if err != nil {
@@ -58,7 +60,7 @@ func TestIntoRefusesWhatWouldNotReadBack(t *testing.T) {
 			return o
 		}(),
 	} {
-		dir := t.TempDir()
+		dir := testenv.TempDir(t)
 		if _, err := Into(dir, obs, day); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
@@ -71,7 +73,7 @@ func TestIntoRefusesWhatWouldNotReadBack(t *testing.T) {
 // TestIntoLeavesNoHoles: an unreached cell without an expectation would
 // leave the table incomplete: nothing is written.
 func TestIntoLeavesNoHoles(t *testing.T) {
-	dir := t.TempDir()
+	dir := testenv.TempDir(t)
 	unreached := result(matrix.TimeWait, matrix.None, matrix.Unreached)
 	unreached.Note = "no witness"
 	if _, err := Into(dir, observation("testos", unreached), day); !errors.Is(err, ErrHoles) {
@@ -85,7 +87,7 @@ func TestIntoLeavesNoHoles(t *testing.T) {
 // TestConcurrentAcceptsKeepEveryUpdate: two accepts of different cells at
 // once both land; neither overwrites the other's.
 func TestConcurrentAcceptsKeepEveryUpdate(t *testing.T) {
-	dir := t.TempDir()
+	dir := testenv.TempDir(t)
 	var cells []matrix.Result
 	for _, st := range matrix.States() {
 		for _, o := range []matrix.Option{matrix.None, matrix.ReuseAddr, matrix.ReusePort} {

@@ -6,12 +6,14 @@ import (
 	"runtime"
 	"sync"
 	"testing"
+
+	"github.com/bindmatrix/bindmatrix/internal/testenv"
 )
 
 // TestWriteFileReplacesAndKeepsMode: the new content replaces the old, the
 // file keeps its mode, and no temporary file stays behind.
 func TestWriteFileReplacesAndKeepsMode(t *testing.T) {
-	dir := t.TempDir()
+	dir := testenv.TempDir(t)
 	file := filepath.Join(dir, "table.txt")
 	if err := WriteFile(file, []byte("one\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -35,7 +37,7 @@ func TestWriteFileReplacesAndKeepsMode(t *testing.T) {
 
 // TestLockExcludes: while one holder has the lock, nobody else gets it.
 func TestLockExcludes(t *testing.T) {
-	file := filepath.Join(t.TempDir(), "lock")
+	file := filepath.Join(testenv.TempDir(t), "lock")
 	var mu sync.Mutex
 	holders, most := 0, 0
 	var wg sync.WaitGroup

@@ -11,6 +11,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/bindmatrix/bindmatrix/internal/reexec"
+
+	"github.com/bindmatrix/bindmatrix/internal/testenv"
 )
 
 // holdLock is a process that takes the lock named by its argument, says
@@ -34,7 +36,7 @@ func TestMain(m *testing.M) {
 // TestLockExcludesOtherProcesses: while another process holds the lock, the
 // kernel says so; once it is gone, the lock is free for this one.
 func TestLockExcludesOtherProcesses(t *testing.T) {
-	file := filepath.Join(t.TempDir(), "lock")
+	file := filepath.Join(testenv.TempDir(t), "lock")
 	self, err := reexec.Self()
 	if err != nil {
 		t.Fatal(err)

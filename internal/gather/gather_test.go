@@ -8,12 +8,14 @@ import (
 	"testing"
 
 	"github.com/bindmatrix/bindmatrix/matrix"
+
+	"github.com/bindmatrix/bindmatrix/internal/testenv"
 )
 
 // TestReadFileRefusesWhatIsNoObservation: a file far larger than any
 // observation is refused without reading it all.
 func TestReadFileRefusesWhatIsNoObservation(t *testing.T) {
-	file := filepath.Join(t.TempDir(), "huge.json")
+	file := filepath.Join(testenv.TempDir(t), "huge.json")
 	f, err := os.Create(file)
 	if err != nil {
 		t.Fatal(err)
@@ -27,7 +29,7 @@ func TestReadFileRefusesWhatIsNoObservation(t *testing.T) {
 	if !errors.As(err, &ie) || ie.File != file || !strings.Contains(err.Error(), "not an observation") {
 		t.Errorf("err %v, want an input error naming %s", err, file)
 	}
-	if _, err := ReadFile(filepath.Join(t.TempDir(), "missing.json")); !errors.As(err, &ie) {
+	if _, err := ReadFile(filepath.Join(testenv.TempDir(t), "missing.json")); !errors.As(err, &ie) {
 		t.Errorf("a missing file: %v", err)
 	}
 }

@@ -60,3 +60,9 @@ func cString(p uintptr) string {
 	}
 	return windows.BytePtrToString(*(**byte)(unsafe.Pointer(&p)))
 }
+
+// UnderWine says this Windows program runs under Wine, not Windows.
+func UnderWine() bool {
+	_, _, ok := wineVersion()
+	return ok
+}

@@ -115,9 +115,18 @@ func Exists(pid int) error {
 	if err != nil {
 		return ErrNoProcess
 	}
-	windows.CloseHandle(h)
+	defer windows.CloseHandle(h)
+	// A process that exited stays openable while anyone holds a handle to
+	// it (its parent, until it waits): only a running one counts.
+	var code uint32
+	if err := windows.GetExitCodeProcess(h, &code); err != nil || code != stillActive {
+		return ErrNoProcess
+	}
 	return nil
 }
+
+// stillActive is STILL_ACTIVE, the exit code of a process that runs.
+const stillActive = 259
 
 // Tree is pid and its descendants, from a Toolhelp process snapshot.
 func Tree(pid int) ([]int, error) {

@@ -30,9 +30,3 @@ func lockPort(proto matrix.Proto, port uint16) (io.Closer, error) {
 type lockFD int
 
 func (l lockFD) Close() error { return unix.Close(int(l)) }
-
-// probeFamilies are the probes a free port must pass. On Linux a plain
-// dual-stack wildcard bind conflicts with every socket on the port, IPv4,
-// IPv6-only and v4-mapped, TIME_WAIT entries included (see the tests), so
-// one probe does.
-var probeFamilies = []matrix.SocketFamily{matrix.SockDualStack}

@@ -15,7 +15,3 @@ func lockPort(proto matrix.Proto, port uint16) (io.Closer, error) { return noLoc
 type noLock struct{}
 
 func (noLock) Close() error { return nil }
-
-// probeFamilies are the probes a free port must pass: each family in turn,
-// since how far a dual-stack wildcard bind reaches differs between OSes.
-var probeFamilies = []matrix.SocketFamily{matrix.SockIPv4, matrix.SockIPv6, matrix.SockDualStack}

@@ -88,16 +88,22 @@ func (b *Book) Release(port uint16, taint bool) {
 	b.mu.Unlock()
 }
 
-// Probe binds plain (option-less) sockets of proto on the wildcard
-// addresses of probeFamilies to port, or to a port the kernel chooses when
-// port is 0, and closes them again. Success means no socket of either
-// family holds the port. It returns the port.
+// probe is one bind a free port must pass: a plain socket of a family on
+// an address.
+type probe struct {
+	family matrix.SocketFamily
+	addr   matrix.AddrKind
+}
+
+// Probe makes the binds of probes with plain (option-less) sockets of
+// proto, to port or to a port the kernel chooses when port is 0, and
+// closes them again. Success means no socket the matrix could meet holds
+// the port. It returns the port.
 func Probe(proto matrix.Proto, port uint16) (uint16, error) {
-	// One after the other: the dual-stack probe would conflict with the
-	// other two. It is the one that sees a socket bound to a v4-mapped
-	// address.
-	for _, fam := range probeFamilies {
-		got, err := probeBind(fam, proto, port)
+	// One after the other: a dual-stack probe would conflict with an IPv4
+	// one. It is the one that sees a socket bound to a v4-mapped address.
+	for _, p := range probes {
+		got, err := probeBind(p, proto, port)
 		if err != nil {
 			return 0, err
 		}
@@ -106,15 +112,15 @@ func Probe(proto matrix.Proto, port uint16) (uint16, error) {
 	return port, nil
 }
 
-// probeBind binds a plain socket to the wildcard address and port, closes
+// probeBind binds a plain socket to the probe's address and port, closes
 // it, and returns the port it had.
-func probeBind(fam matrix.SocketFamily, proto matrix.Proto, port uint16) (uint16, error) {
-	s, err := sock.Open(fam, proto)
+func probeBind(p probe, proto matrix.Proto, port uint16) (uint16, error) {
+	s, err := sock.Open(p.family, proto)
 	if err != nil {
 		return 0, err
 	}
 	defer s.Close()
-	if err := s.Bind(sock.Addr(fam, matrix.Wildcard, port)); err != nil {
+	if err := s.Bind(sock.Addr(p.family, p.addr, port)); err != nil {
 		return 0, err
 	}
 	got, err := s.LocalAddr()
@@ -124,9 +130,9 @@ func probeBind(fam matrix.SocketFamily, proto matrix.Proto, port uint16) (uint16
 // ProbeEvidence says which probe binds proved a port free, as evidence.
 func ProbeEvidence(proto matrix.Proto, port uint16) string {
 	var binds []string
-	for _, fam := range probeFamilies {
-		a := sock.Addr(fam, matrix.Wildcard, port).String()
-		switch fam {
+	for _, p := range probes {
+		a := sock.Addr(p.family, p.addr, port).String()
+		switch p.family {
 		case matrix.SockIPv6:
 			a += " (IPv6-only)"
 		case matrix.SockDualStack:
