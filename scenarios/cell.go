@@ -9,7 +9,9 @@ import (
 
 	"github.com/bindmatrix/bindmatrix/internal/deliver"
 	"github.com/bindmatrix/bindmatrix/internal/sock"
+	"github.com/bindmatrix/bindmatrix/internal/socktable"
 	"github.com/bindmatrix/bindmatrix/internal/walk"
+	"github.com/bindmatrix/bindmatrix/internal/witness"
 	"github.com/bindmatrix/bindmatrix/matrix"
 )
 
@@ -63,10 +65,14 @@ func (w *worker) runCellOnce(c matrix.Cell) (matrix.Result, uint16) {
 	if first == nil {
 		return w.unreached(r, err), 0
 	}
-	defer func() { w.book.Release(first.Port, first.Release()) }()
+	shared := false // a socket this cell did not make was on its port
+	defer func() { w.book.Release(first.Port, first.Release() || shared) }()
 	r.Witness = first.Evidence
 	if err != nil {
 		return w.unreached(r, err), first.Port
+	}
+	if w.beforeSecond != nil {
+		w.beforeSecond(first)
 	}
 	second, outcome, native, err := w.attemptSecond(c, first.Port)
 	defer second.Close()
@@ -74,6 +80,10 @@ func (w *worker) runCellOnce(c matrix.Cell) (matrix.Result, uint16) {
 		r.Outcome = matrix.Unreached
 		r.Note = "second socket: " + err.Error()
 		return r, first.Port
+	}
+	if err := w.stillAlone(c, first, outcome); err != nil {
+		shared = true
+		return w.unreached(r, err), first.Port
 	}
 	r.Outcome, r.Native = outcome, native
 	if r.Outcome == matrix.OK && matrix.DeliveryApplies(c) {
@@ -90,6 +100,66 @@ func (w *worker) runCellOnce(c matrix.Cell) (matrix.Result, uint16) {
 		}
 	}
 	return r, first.Port
+}
+
+// stillAlone checks, once the second socket has its answer, that the
+// answer is to the cell's question: the state the walk proved still holds
+// (its connection's entry is still in the kernel's table, the same socket),
+// and no socket the cell did not make shares the port where the witness can
+// see it cheaply (listeners, UDP sockets). Another program's socket there
+// can change the answer: a same-user socket with SO_REUSEADDR and
+// SO_REUSEPORT beside a TIME_WAIT entry lets a SO_REUSEPORT bind pass it.
+func (w *worker) stillAlone(c matrix.Cell, first *walk.Held, outcome matrix.Outcome) error {
+	if conn := first.Connection; conn.Remote.IsValid() {
+		e, found, err := w.witness.Lookup(conn.Local, conn.Remote)
+		switch {
+		case err != nil:
+			return fmt.Errorf("looking again for the %s entry %v<->%v after the second bind: %w", conn.State, conn.Local, conn.Remote, err)
+		case !found || e.State != conn.State || e.Cookie != conn.Cookie:
+			return fmt.Errorf("the %s entry %v<->%v was gone once the second socket had its answer (the state did not hold)", conn.State, conn.Local, conn.Remote)
+		}
+	}
+	watcher, ok := w.witness.(witness.PortWatcher)
+	if !ok {
+		return nil
+	}
+	on, err := watcher.OnPort(c.Proto.String(), first.Port)
+	if err != nil {
+		return fmt.Errorf("listing the sockets on port %d after the second bind: %w", first.Port, err)
+	}
+	want := 0
+	if c.State == matrix.Listening || c.Proto == matrix.UDP && c.State == matrix.Bound {
+		want++ // the first socket, listening (TCP) or bound (UDP)
+	}
+	if outcome == matrix.OK {
+		want++
+	}
+	if len(on) > want {
+		return fmt.Errorf("port %d was shared with a socket this cell did not make: %d %s sockets on it where the cell has %d (%s)", first.Port, len(on), c.Proto, want, describe(on))
+	}
+	if len(on) < want {
+		return fmt.Errorf("port %d: %d %s sockets on it where the cell has %d (%s)", first.Port, len(on), c.Proto, want, describe(on))
+	}
+	return nil
+}
+
+// describe names sockets in a note: address, state and owner.
+func describe(es []socktable.Entry) string {
+	var parts []string
+	for _, e := range es {
+		p := e.Local.String()
+		if e.Proto == "tcp" {
+			p += " " + e.State.String()
+		}
+		if e.UID >= 0 {
+			p += fmt.Sprintf(" uid %d", e.UID)
+		}
+		if e.Inode != 0 {
+			p += fmt.Sprintf(" inode %d", e.Inode)
+		}
+		parts = append(parts, p)
+	}
+	return strings.Join(parts, ", ")
 }
 
 // unreached records why the first socket's state was not reached; a run

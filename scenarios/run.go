@@ -11,6 +11,7 @@ import (
 	"github.com/bindmatrix/bindmatrix/internal/child"
 	"github.com/bindmatrix/bindmatrix/internal/host"
 	"github.com/bindmatrix/bindmatrix/internal/ports"
+	"github.com/bindmatrix/bindmatrix/internal/walk"
 	"github.com/bindmatrix/bindmatrix/internal/witness"
 	"github.com/bindmatrix/bindmatrix/matrix"
 )
@@ -88,6 +89,10 @@ type worker struct {
 	witness    witness.Witness
 	witnessErr error
 	helpers    map[matrix.Process]*child.Helper
+	// beforeSecond, when set (by tests), runs between the walk's proof of
+	// the first socket's state and the second socket's attempt: where a
+	// neighbour could act.
+	beforeSecond func(first *walk.Held)
 }
 
 func newWorker(book *ports.Book) *worker {

@@ -11,7 +11,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/bindmatrix/bindmatrix/internal/sock"
 	"github.com/bindmatrix/bindmatrix/internal/testenv"
 	"github.com/bindmatrix/bindmatrix/matrix"
 )
@@ -117,9 +119,10 @@ func TestPortExhaustionIsIncompleteNotWrong(t *testing.T) {
 	}{
 		// Two ports for the whole run: whatever runs out is unreached.
 		{name: "two ephemeral ports", ports: "40000 40001", only: "state=bound,family=ipv4"},
-		// No port bind(0) or connect() may hand out at all.
+		// No port connect() may hand out at all: a cell's own ports lie
+		// outside the range, but its connections need one.
 		{name: "no ephemeral port", ports: "40000 40001", reserved: "40000-40001",
-			only: "state=bound,family=ipv4", allUnreached: true, someUnreached: true},
+			only: "state=time_wait,family=ipv4", allUnreached: true, someUnreached: true},
 		// Two SO_REUSEPORT listeners share a port; the delivery check needs
 		// a client port per connection it sends and cannot have them.
 		{name: "too few ports to check delivery", ports: "40000 40001",
@@ -183,6 +186,103 @@ func TestPortExhaustionIsIncompleteNotWrong(t *testing.T) {
 					unreached, c.code, want, notAgreeing(c.stdout), c.stderr)
 			}
 		})
+	}
+}
+
+// interloper is another program of the same user that binds loopback
+// ports the kernel picks, with SO_REUSEADDR and SO_REUSEPORT, and holds
+// about 50 at a time, replacing one every millisecond, until it is killed.
+// On Linux such a socket on a cell's port lets a SO_REUSEPORT bind pass
+// the cell's TIME_WAIT entry.
+func interloper() {
+	var held []sock.Socket
+	for {
+		s, err := sock.Open(matrix.SockIPv4, matrix.TCP)
+		if err == nil && s.SetOption(matrix.ReuseAddr) == nil && s.SetOption(matrix.ReusePort) == nil &&
+			s.Bind(sock.Addr(matrix.SockIPv4, matrix.Specific, 0)) == nil {
+			held = append(held, s)
+		} else if err == nil {
+			s.Close()
+		}
+		if len(held) > 50 {
+			held[0].Close()
+			held = held[1:]
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestBusyNeighboursNeverMakeAWrongVerdict runs the whole default matrix
+// in a network namespace beside what used to make it wrong: a narrow
+// ephemeral range as an unprivileged user (another cell's connect() took a
+// closed cell's port), and a same-user program binding SO_REUSEADDR and
+// SO_REUSEPORT sockets on ports the kernel picks (one on a time_wait
+// cell's port let the SO_REUSEPORT bind pass). A cell may come out
+// unreached with its reason; check must never see a difference.
+func TestBusyNeighboursNeverMakeAWrongVerdict(t *testing.T) {
+	inNetns := isolatedNetwork(t)
+	dir := testenv.TempDir(t)
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	binary := filepath.Join(dir, "bindmatrix")
+	copyFile(t, binaryPath(t), binary)
+	interloperExe, err := exec.LookPath("interloper")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, ports, as string
+		interloper      bool
+	}{
+		{name: "300 ephemeral ports, as nobody", ports: "40000 40299", as: "nobody"},
+		{name: "a same-user interloper", ports: "40000 40999", interloper: true},
+	} {
+		t.Run(strings.ReplaceAll(tc.name, " ", "_"), func(t *testing.T) {
+			if tc.as != "" && os.Geteuid() != 0 {
+				needed(t, "root (to run the matrix as "+tc.as+")", "run the tests as root")
+			}
+			for run := range 2 {
+				script := `ip link set lo up && echo "$1" > /proc/sys/net/ipv4/ip_local_port_range || exit 9
+					if [ -n "$4" ]; then "$4" & pid=$!; fi
+					if [ -n "$3" ]; then setpriv --reuid="$3" --regid=nogroup --clear-groups "$2" run -json; else "$2" run -json; fi
+					code=$?
+					[ -n "$4" ] && kill $pid
+					exit $code`
+				interloperArg := ""
+				if tc.interloper {
+					interloperArg = interloperExe
+				}
+				cmd := exec.Command(inNetns[0], append(inNetns[1:], "sh", "-c", script, "sh", tc.ports, binary, tc.as, interloperArg)...)
+				var stdout, stderr bytes.Buffer
+				cmd.Stdout, cmd.Stderr = &stdout, &stderr
+				cmd.Run()
+				if code := cmd.ProcessState.ExitCode(); code != exitAgree && code != exitIncomplete {
+					t.Fatalf("run %d: exit code %d\n%s", run, code, stderr.String())
+				}
+				file := filepath.Join(dir, fmt.Sprintf("busy-%d.json", run))
+				if err := os.WriteFile(file, stdout.Bytes(), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				c := bindmatrix(t, "check", "-observed", file)
+				if c.code != exitAgree && c.code != exitIncomplete {
+					t.Fatalf("run %d: check exit code %d, want %d or %d: a wrong verdict\n%s", run, c.code, exitAgree, exitIncomplete, notAgreeing(c.stdout))
+				}
+				t.Logf("run %d: check exit %d", run, c.code)
+			}
+		})
+	}
+}
+
+// copyFile copies an executable where another user may run it.
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, b, 0o755); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -29,7 +29,7 @@ import (
 // decides (its table, its cell count) reaches the scripts as variables.
 func TestMain(m *testing.M) {
 	reexec.Main(roles...) // helpers started by a bindmatrix the scripts run
-	testscript.Main(tidyM{m}, map[string]func(){"bindmatrix": main, "goserver": goServer})
+	testscript.Main(tidyM{m}, map[string]func(){"bindmatrix": main, "goserver": goServer, "interloper": interloper})
 }
 
 // tidyM removes the directory testscript.Main put its commands in before

@@ -3,18 +3,21 @@
 // user of the same Book holds, and (where the OS offers a lock that dies
 // with its process) no other bindmatrix process either.
 //
-// Why not let a socket bind port 0: with SO_REUSEADDR set, or for the other
-// family, the kernel may hand out a port that still has TIME_WAIT entries of
-// an earlier cell, and the cell then measures those leftovers (closed cells
-// flip between ok and EADDRINUSE from run to run). A plain socket's bind(0)
-// skips such ports, so a plain probe picks the port and the caller binds
-// it explicitly.
+// The ports lie outside the ephemeral range, where the kernel never picks
+// one by itself: no connect() of anyone takes a cell's port as its source
+// between the first socket's close and the second bind (a closed cell would
+// then fail), no bind(0) of another program lands on it (a same-user socket
+// with SO_REUSEADDR and SO_REUSEPORT there lets a SO_REUSEPORT bind pass a
+// TIME_WAIT entry), and no connect() recycles a cell's TIME_WAIT entry
+// (tcp_tw_reuse). A plain probe bind of the chosen port proves that nothing,
+// TIME_WAIT entries included, holds it.
 package ports
 
 import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"strings"
 	"sync"
 
@@ -37,17 +40,17 @@ func NewBook() *Book {
 	return &Book{inUse: map[uint16]io.Closer{}, tainted: map[uint16]bool{}}
 }
 
-// ErrNoCleanPort says no clean port was found in a few tries: the ephemeral
-// range is used up, or others take every port the kernel offers.
+// ErrNoCleanPort says no clean port was found in a few tries: others hold
+// every port tried.
 var ErrNoCleanPort = errors.New("no clean port")
 
-const tries = 20
+const tries = 40
 
 // Take finds a port clean for proto and reserves it until Release.
 func (b *Book) Take(proto matrix.Proto) (uint16, error) {
 	var last error
 	for range tries {
-		port, err := Probe(proto, 0)
+		port, err := Probe(proto, candidate())
 		if err != nil {
 			last = err
 			continue
@@ -145,4 +148,20 @@ func ProbeEvidence(proto matrix.Proto, port uint16) string {
 		noun = "binds"
 	}
 	return fmt.Sprintf("plain %s %s of %s succeeded", proto, noun, strings.Join(binds, ", "))
+}
+
+// candidate picks a port at random outside the ephemeral range; 0 (the
+// kernel picks) where the range leaves none.
+func candidate() uint16 {
+	lo, hi := ephemeralRange()
+	const first = 1024 // the first port an unprivileged user may bind
+	below, above := max(int(lo)-first, 0), max(65535-int(hi), 0)
+	if below+above == 0 {
+		return 0
+	}
+	n := rand.IntN(below + above)
+	if n < below {
+		return uint16(first + n)
+	}
+	return uint16(int(hi) + 1 + n - below)
 }

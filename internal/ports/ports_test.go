@@ -60,3 +60,20 @@ func TestBookNeverHandsOutAPortTwice(t *testing.T) {
 		b.Release(p, false)
 	}
 }
+
+// TestTakeAvoidsTheEphemeralRange: a cell's port is never one the kernel
+// could hand to a connect() or bind(0) of anybody.
+func TestTakeAvoidsTheEphemeralRange(t *testing.T) {
+	lo, hi := ephemeralRange()
+	b := NewBook()
+	for range 200 {
+		p, err := b.Take(matrix.TCP)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p >= lo && p <= hi {
+			t.Fatalf("port %d is in the ephemeral range %d-%d", p, lo, hi)
+		}
+		b.Release(p, false)
+	}
+}

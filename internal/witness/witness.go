@@ -40,6 +40,14 @@ type TimeWaitDestroyer interface {
 	DestroyOwnTimeWait(e socktable.Entry) error
 }
 
+// PortWatcher lists, cheaply enough to ask once per cell, the sockets on a
+// local port that could share it with a cell's sockets: TCP listeners and
+// UDP sockets. (Bound-only TCP sockets and connections would take a walk
+// over the kernel's whole connection table: milliseconds per look.)
+type PortWatcher interface {
+	OnPort(proto string, port uint16) ([]socktable.Entry, error)
+}
+
 // ErrNoWitness says the TCP table cannot be read here; states that need
 // it are unreached, never assumed.
 var ErrNoWitness = errors.New("no witness can read the TCP connection table")
