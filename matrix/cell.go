@@ -146,19 +146,9 @@ func UniverseOn(platform string) []Cell {
 	return cells
 }
 
-// IsDefault says whether a run without a process filter includes the cell:
-// every same-process cell, and for another process the cells where a
-// takeover happens in practice (TCP over IPv4, listening and TIME_WAIT, all
-// address and option pairs). Another user's cells run only when asked for.
-func (c Cell) IsDefault() bool {
-	switch c.Process {
-	case SameProcess:
-		return true
-	case OtherProcess:
-		return c.Proto == TCP && c.Family == IPv4 && (c.State == Listening || c.State == TimeWait)
-	}
-	return false
-}
+// OtherUserOffered says whether a platform can run a helper as another
+// user: the Unix ones, as root. Windows would need the account's password.
+func OtherUserOffered(platform string) bool { return platform != "windows" && platform != "wine" }
 
 // DeliveryApplies says whether a cell ends with two receiving sockets when
 // the second one's bind succeeds: two listeners, or two bound UDP sockets.
@@ -170,12 +160,14 @@ func DeliveryApplies(c Cell) bool {
 // options: what a run covers and what an expected table must hold.
 func AllCells() []Cell { return AllCellsOn("") }
 
-// AllCellsOn is the default matrix on platform. Cells with an option of the
-// platform's own are limited to same-process, same-family ones.
+// AllCellsOn is the default matrix on platform: every cell, for this
+// process, another process and (where the platform offers it) another
+// user. Cells with an option of the platform's own are limited to
+// same-process, same-family ones.
 func AllCellsOn(platform string) []Cell {
 	return slices.DeleteFunc(UniverseOn(platform), func(c Cell) bool {
 		own := !slices.Contains(OptionsOn(""), c.First) || !slices.Contains(OptionsOn(""), c.Second)
-		return !c.IsDefault() || own && (c.Process != SameProcess || c.Family == Dual)
+		return c.Process == OtherUser && !OtherUserOffered(platform) || own && (c.Process != SameProcess || c.Family == Dual)
 	})
 }
 

@@ -9,9 +9,12 @@ func TestAllCellsIsTheFullCrossProduct(t *testing.T) {
 	cells := AllCells()
 	// Per option pair (16) and address pair (4): TCP ipv4+ipv6 over 5 states
 	// (640), UDP over 2 (256), three dual family pairs for TCP (960) and UDP
-	// (384), and another process for TCP ipv4 listening and time_wait (128).
-	if len(cells) != 2368 {
-		t.Fatalf("AllCells has %d cells, want 2368", len(cells))
+	// (384): 2240 cells, for this process, another process and another user.
+	if len(cells) != 3*2240 {
+		t.Fatalf("AllCells has %d cells, want %d", len(cells), 3*2240)
+	}
+	if n := len(AllCellsOn("windows")); n != 2*2240 {
+		t.Errorf("Windows has %d cells, want %d: no other-user cells there", n, 2*2240)
 	}
 	for _, c := range cells {
 		if err := c.Valid(); err != nil {
@@ -35,13 +38,13 @@ func TestFilter(t *testing.T) {
 		filter string
 		want   int
 	}{
-		{"", 2368},
+		{"", 3 * 2240},
 		{"proto=tcp,process=same,family=ipv4,family=ipv6", 640},
-		{"proto=udp,family=ipv4,family=ipv6", 256},
+		{"proto=udp,family=ipv4,family=ipv6", 3 * 256},
 		{"state=listening,family=ipv4,family=ipv6,process=same", 128},
-		{"state=listening,family=ipv6", 64},
+		{"state=listening,family=ipv6", 3 * 64},
 		{"proto=udp,state=listening", 0},
-		{"family=dual,first_family=ipv4", 4 * 7 * 16},
+		{"family=dual,first_family=ipv4", 3 * 4 * 7 * 16},
 		{"process=other", 2*4*(5+2)*16 + 3*4*7*16}, // naming a process opens its whole matrix
 		{"process=other-user,proto=tcp,family=ipv4", 4 * 5 * 16},
 		{"first=SO_REUSEADDR,second=SO_REUSEADDR,first_addr=wildcard,second_addr=specific,process=same,family=ipv4,family=ipv6", 14},

@@ -1,6 +1,7 @@
 package child
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bindmatrix/bindmatrix/internal/reexec"
@@ -26,18 +28,17 @@ type Helper struct {
 	user    User
 	cmd     *exec.Cmd
 	in      io.WriteCloser
-	replies chan reply
+	out     *os.File      // the helper's answers
+	answers *bufio.Reader // reads out, a frame per read where it can
 	stderr  *tailBuffer
 	seq     uint64
-	nextID  uint32
-	dead    error // why the helper is gone, once it is
-	waited  chan struct{}
-	once    sync.Once
-}
-
-type reply struct {
-	resp Response
-	err  error
+	// unanswered counts closes sent without waiting for their answers:
+	// the next request's wait takes them first (the pipe keeps the order).
+	unanswered int
+	nextID     uint32
+	dead       error // why the helper is gone, once it is
+	waited     chan struct{}
+	once       sync.Once
 }
 
 // User says whom a helper runs as: the parent's own user, or another one
@@ -86,13 +87,15 @@ func Start(user User) (*Helper, error) {
 		return nil, err
 	}
 	// Its own pipe rather than StdoutPipe: Wait, in its own goroutine,
-	// must not close the pipe under the reader.
-	out, w, err := os.Pipe()
+	// must not close the pipe under the reader. A blocking one: a read
+	// that waits in the kernel wakes sooner than one parked in Go's
+	// poller, and a round trip per cell adds up.
+	out, w, err := blockingPipe()
 	if err != nil {
 		releaseExecutable(user)
 		return nil, err
 	}
-	h := &Helper{user: user, cmd: cmd, in: in, replies: make(chan reply, 1), stderr: &tailBuffer{}, waited: make(chan struct{})}
+	h := &Helper{user: user, cmd: cmd, in: in, out: out, answers: bufio.NewReader(out), stderr: &tailBuffer{}, waited: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = w, h.stderr
 	err = cmd.Start()
 	w.Close()
@@ -101,23 +104,13 @@ func Start(user User) (*Helper, error) {
 		releaseExecutable(user)
 		return nil, fmt.Errorf("starting a helper process (%s): %w", exe, err)
 	}
-	go func() {
-		defer out.Close()
-		for {
-			var resp Response
-			err := readFrame(out, &resp)
-			select {
-			case h.replies <- reply{resp, err}:
-			case <-h.waited:
-				return // nobody asks any more
-			}
-			if err != nil {
-				return
-			}
-		}
-	}()
 	go func() { cmd.Wait(); close(h.waited) }()
 	return h, nil
+}
+
+type reply struct {
+	resp Response
+	err  error
 }
 
 // Alive says the helper still answers.
@@ -133,22 +126,25 @@ func (h *Helper) do(req Request) (Response, error) {
 	if err := writeFrame(h.in, req); err != nil {
 		return Response{}, h.fail(fmt.Errorf("writing to it: %v", err))
 	}
-	timer := time.NewTimer(Patience)
+	// The answer is read here, not by a goroutine of its own: a hand-over
+	// between goroutines costs as much as the round trip itself. A helper
+	// silent for Patience is killed, which ends the read.
+	var silent atomic.Bool
+	timer := time.AfterFunc(Patience, func() { silent.Store(true); h.cmd.Process.Kill() })
 	defer timer.Stop()
 	var r reply
-	select {
-	case r = <-h.replies:
-	case <-h.waited:
-		select {
-		case r = <-h.replies: // its last words
-		default:
-			return Response{}, h.fail(errors.New("it exited"))
+	for {
+		r = reply{}
+		r.err = readFrame(h.answers, &r.resp)
+		if r.err != nil || r.resp.Seq == req.Seq || h.unanswered == 0 {
+			break
 		}
-	case <-timer.C:
-		return Response{}, h.fail(fmt.Errorf("no answer within %v", Patience))
+		h.unanswered-- // a close's answer: nothing to report
 	}
 	switch {
-	case errors.Is(r.err, io.EOF):
+	case r.err != nil && silent.Load():
+		return Response{}, h.fail(fmt.Errorf("no answer within %v", Patience))
+	case errors.Is(r.err, io.EOF) || errors.Is(r.err, io.ErrUnexpectedEOF):
 		return Response{}, h.fail(errors.New("it exited"))
 	case r.err != nil:
 		return Response{}, h.fail(r.err)
@@ -204,17 +200,21 @@ func (s Socket) Drain() (int, error) {
 	return resp.Count, err
 }
 
-// Close closes the socket in the helper. Closing a socket of a dead helper
-// does nothing: the helper's sockets died with it.
+// Close closes the socket in the helper without waiting for the answer
+// (a round trip per cell saved): the helper takes requests in order, so
+// the socket is closed before it does anything else asked of it. Closing a
+// socket of a dead helper does nothing: the helper's sockets died with it.
 func (s Socket) Close() error {
-	if s.h == nil || s.h.dead != nil {
+	h := s.h
+	if h == nil || h.dead != nil {
 		return nil
 	}
-	resp, err := s.h.do(Request{Socket: s.id, Steps: []Step{Close}})
-	if err == nil && resp.Error != "" && !strings.Contains(resp.Error, "no socket") {
-		err = fmt.Errorf("helper process: %s", resp.Error)
+	h.seq++
+	if err := writeFrame(h.in, Request{Seq: h.seq, Socket: s.id, Steps: []Step{Close}}); err != nil {
+		return h.fail(fmt.Errorf("writing to it: %v", err))
 	}
-	return err
+	h.unanswered++
+	return nil
 }
 
 // Stop ends the helper: closing its input makes it close its sockets and
@@ -228,6 +228,7 @@ func (h *Helper) Stop() {
 			h.cmd.Process.Kill()
 			<-h.waited
 		}
+		h.out.Close()
 		releaseExecutable(h.user)
 		if h.dead == nil {
 			h.dead = fmt.Errorf("%w: stopped", ErrDead)

@@ -1,6 +1,7 @@
 package child
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -26,6 +27,7 @@ var Role = reexec.Role{Name: RoleName, Main: func() int {
 // Serve answers requests from in on out until in ends; then it closes every
 // socket it still holds. A malformed frame ends it with an error.
 func Serve(in io.Reader, out io.Writer) error {
+	in = bufio.NewReader(in) // a frame per read
 	sockets := map[uint32]sock.Socket{}
 	defer func() {
 		for _, s := range sockets {

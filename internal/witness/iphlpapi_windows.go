@@ -63,6 +63,21 @@ func (w *Iphlpapi) Lookup(local, remote netip.AddrPort) (socktable.Entry, bool, 
 	return socktable.Entry{}, false, nil
 }
 
+// Snapshot reads the tables a socket on local may be listed in: the IPv6
+// one, and for an IPv4 address the IPv4 one first.
+func (w *Iphlpapi) Snapshot(local netip.AddrPort) ([]socktable.Entry, error) {
+	var all []socktable.Entry
+	if local.Addr().Unmap().Is4() {
+		v4, err := w.table(true)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, v4...)
+	}
+	v6, err := w.table(false)
+	return append(all, v6...), err
+}
+
 // table reads the IPv4 or IPv6 connection table.
 func (w *Iphlpapi) table(ipv4 bool) ([]socktable.Entry, error) {
 	proc, layout := procGetTcpTable, socktable.TCPRow

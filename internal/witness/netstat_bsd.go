@@ -32,14 +32,19 @@ func (Netstat) Name() string { return "netstat" }
 func (Netstat) Close() error { return nil }
 
 func (w Netstat) Lookup(local, remote netip.AddrPort) (socktable.Entry, bool, error) {
-	out, err := exec.Command(w.path, "-an", "-p", "tcp").Output()
-	if err != nil {
-		return socktable.Entry{}, false, fmt.Errorf("netstat -an -p tcp: %w", err)
-	}
-	entries, err := socktable.ParseNetstat(out)
+	entries, err := w.Snapshot(local)
 	if err != nil {
 		return socktable.Entry{}, false, err
 	}
 	e, found := socktable.Find(entries, local, remote)
 	return e, found, nil
+}
+
+// Snapshot runs netstat once: its table holds every TCP socket.
+func (w Netstat) Snapshot(netip.AddrPort) ([]socktable.Entry, error) {
+	out, err := exec.Command(w.path, "-an", "-p", "tcp").Output()
+	if err != nil {
+		return nil, fmt.Errorf("netstat -an -p tcp: %w", err)
+	}
+	return socktable.ParseNetstat(out)
 }

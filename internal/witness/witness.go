@@ -40,6 +40,14 @@ type TimeWaitDestroyer interface {
 	DestroyOwnTimeWait(e socktable.Entry) error
 }
 
+// Snapshotter is a witness whose every lookup reads whole tables
+// (iphlpapi, netstat): it hands out the tables that could hold a socket on
+// local in one read, so that several questions cost one read. Under Wine a
+// read costs milliseconds.
+type Snapshotter interface {
+	Snapshot(local netip.AddrPort) ([]socktable.Entry, error)
+}
+
 // PortWatcher lists, cheaply enough to ask once per cell, the sockets on a
 // local port that could share it with a cell's sockets: TCP listeners and
 // UDP sockets. (Bound-only TCP sockets and connections would take a walk
