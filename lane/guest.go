@@ -3,6 +3,7 @@ package lane
 import (
 	"io"
 	"os"
+	"strings"
 
 	"github.com/bindmatrix/bindmatrix/internal/reexec"
 )
@@ -12,9 +13,22 @@ import (
 // as environment, which is how the role's variable reaches it.
 const guestRole = "qemu-guest"
 
-// GuestRole plays the guest's init: it runs the command line the kernel
-// passes through run, the command's main without the process, and powers
-// the guest off.
+// guestArgs is the file of the initramfs that holds the guest's command
+// line, each argument NUL-terminated.
+const guestArgs = "args"
+
+// GuestRole plays the guest's init: it runs the command line the host
+// packed (guestArgs) through run, the command's main without the process,
+// and powers the guest off.
 func GuestRole(run func(args []string, stdout, stderr io.Writer) int) reexec.Role {
-	return reexec.Role{Name: guestRole, Main: func() int { return guest(run, os.Args[1:]) }}
+	return reexec.Role{Name: guestRole, Main: func() int { return guest(run, readArgs("/"+guestArgs)) }}
+}
+
+// readArgs reads a NUL-terminated argument list; none if it is missing.
+func readArgs(file string) []string {
+	data, err := os.ReadFile(file)
+	if err != nil || len(data) == 0 {
+		return nil
+	}
+	return strings.Split(strings.TrimSuffix(string(data), "\x00"), "\x00")
 }

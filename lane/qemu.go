@@ -63,11 +63,11 @@ func runQEMU(cfg Config) (*matrix.Observation, error) {
 		return nil, err
 	}
 	initrd := filepath.Join(dir, "initrd.cpio")
-	if err := writeInitramfs(initrd, init, modulesFor(cfg.Kernel, release)); err != nil {
+	if err := writeInitramfs(initrd, init, innerArgs(cfg), modulesFor(cfg.Kernel, release)); err != nil {
 		return nil, err
 	}
 	prog := newCounter(cfg)
-	console, err := boot(qemu, cfg.Kernel, initrd, innerArgs(cfg), cfg.Log, prog)
+	console, err := boot(qemu, cfg.Kernel, initrd, cfg.Log, prog)
 	prog.done()
 	if err != nil {
 		return nil, err
@@ -115,7 +115,7 @@ func modulesFor(kernel, release string) []string {
 }
 
 // writeInitramfs packs the guest's whole file system.
-func writeInitramfs(file, init string, modules []string) error {
+func writeInitramfs(file, init string, args []string, modules []string) error {
 	f, err := os.Create(file)
 	if err != nil {
 		return err
@@ -125,6 +125,8 @@ func writeInitramfs(file, init string, modules []string) error {
 	for _, d := range []string{"dev", "proc", "modules"} {
 		w.write(cpioEntry{name: d, mode: modeDir | 0o755})
 	}
+	// Where the other-user helper's copy of init goes: anyone's, sticky.
+	w.write(cpioEntry{name: "tmp", mode: modeDir | 0o1777})
 	// The kernel opens /dev/console for init's standard streams.
 	w.write(cpioEntry{name: "dev/console", mode: modeCharDev | 0o600, major: 5, minor: 1})
 	data, err := os.ReadFile(init)
@@ -132,6 +134,15 @@ func writeInitramfs(file, init string, modules []string) error {
 		return err
 	}
 	w.write(cpioEntry{name: "init", mode: modeFile | 0o755, data: data})
+	// The command line travels as a file, each argument NUL-terminated, not
+	// on the kernel's command line: there it would need quoting the kernel
+	// does not offer, and its length is limited (an overlong one hangs the
+	// guest instead of failing).
+	var argv []byte
+	for _, a := range args {
+		argv = append(append(argv, a...), 0)
+	}
+	w.write(cpioEntry{name: guestArgs, mode: modeFile | 0o644, data: argv})
 	var order []string
 	for _, m := range modules {
 		data, err := os.ReadFile(m)
@@ -155,27 +166,29 @@ func writeInitramfs(file, init string, modules []string) error {
 const kvmGrace = 5 * time.Second
 
 // boot runs QEMU until the guest powers off and returns the console text.
-// It uses KVM when /dev/kvm opens and the guest speaks within kvmGrace,
-// TCG otherwise.
-func boot(qemu, kernel, initrd string, args []string, log io.Writer, prog *counter) (string, error) {
-	if f, err := os.OpenFile("/dev/kvm", os.O_RDWR, 0); err == nil {
-		f.Close()
-		text, err := bootWith("kvm", qemu, kernel, initrd, args, kvmGrace, prog)
+// It uses KVM when a tiny VM of its own runs on /dev/kvm (kvmRuns, well
+// under a second) and the guest then speaks within kvmGrace, TCG
+// otherwise.
+func boot(qemu, kernel, initrd string, log io.Writer, prog *counter) (string, error) {
+	if err := kvmRuns(); err != nil {
+		fmt.Fprintf(log, "bindmatrix: no KVM (%v); using TCG\n", err)
+	} else {
+		text, err := bootWith("kvm", qemu, kernel, initrd, kvmGrace, prog)
 		if !errors.Is(err, errSilent) {
 			return text, err
 		}
 		fmt.Fprintf(log, "bindmatrix: KVM did not start the guest (%v); using TCG\n", err)
 	}
-	return bootWith("tcg", qemu, kernel, initrd, args, 0, prog)
+	return bootWith("tcg", qemu, kernel, initrd, 0, prog)
 }
 
 var errSilent = errors.New("the guest printed nothing")
 
-func bootWith(accel, qemu, kernel, initrd string, args []string, grace time.Duration, prog *counter) (string, error) {
+func bootWith(accel, qemu, kernel, initrd string, grace time.Duration, prog *counter) (string, error) {
 	// quiet: the observation shares the console with printk, and a late
 	// kernel message inside the JSON would spoil it. The guest's first line
 	// (guestHello) is what tells a working KVM from a silent one.
-	cmdline := "console=ttyS0 quiet loglevel=1 panic=-1 " + reexec.Env + "=" + guestRole + " -- " + strings.Join(args, " ")
+	cmdline := "console=ttyS0 quiet loglevel=1 panic=-1 " + reexec.Env + "=" + guestRole
 	ctx, cancel := context.WithTimeout(context.Background(), qemuTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, qemu,

@@ -69,6 +69,28 @@ func TestQEMULane(t *testing.T) {
 	}
 }
 
+// TestQEMULanePassesArgumentsIntact: the guest's command line reaches it
+// as given, spaces and all, however long (the kernel's command line would
+// split the first and hang on the second).
+func TestQEMULanePassesArgumentsIntact(t *testing.T) {
+	_, err := exec.LookPath("qemu-system-x86_64")
+	need(t, err == nil, "qemu-system-x86_64", "apt-get install -y qemu-system-x86")
+	kernel := testKernel()
+	need(t, kernel != "", "a Linux kernel image", "run scripts/fetch-kernel.sh or set BINDMATRIX_KERNEL")
+	only := "state=bound, proto=udp,family=ipv4,process=same" + strings.Repeat(",first_addr=specific", 2000)
+	f, err := matrix.ParseFilter(only)
+	if err != nil {
+		t.Fatal(err)
+	}
+	obs, err := Run(Config{Under: "qemu", Kernel: kernel, Only: only})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := len(f.Cells()); len(obs.Cells) != want {
+		t.Errorf("guest ran %d cells for a %d-byte -only with a space, want %d", len(obs.Cells), len(only), want)
+	}
+}
+
 func TestQEMULaneRefusesWhatIsNotAKernel(t *testing.T) {
 	junk := filepath.Join(testenv.TempDir(t), "vmlinuz")
 	os.WriteFile(junk, []byte(strings.Repeat("not a kernel\n", 100)), 0o644)

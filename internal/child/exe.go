@@ -26,7 +26,7 @@ func executableFor(u User) (string, error) {
 	otherUserExe.mu.Lock()
 	defer otherUserExe.mu.Unlock()
 	if otherUserExe.path == "" {
-		dir, err := os.MkdirTemp("", "bindmatrix-helper-")
+		dir, err := os.MkdirTemp(publicTempDir(), "bindmatrix-helper-")
 		if err == nil {
 			err = os.Chmod(dir, 0o755)
 		}
@@ -42,6 +42,22 @@ func executableFor(u User) (string, error) {
 	}
 	otherUserExe.users++
 	return otherUserExe.path, nil
+}
+
+// publicTempDir is the temporary directory if another user can reach
+// into it (every directory on its path searchable by others), else /tmp:
+// TMPDIR may lie in a private directory (a test's work directory).
+func publicTempDir() string {
+	dir := os.TempDir()
+	for d := dir; ; d = filepath.Dir(d) {
+		fi, err := os.Stat(d)
+		if err != nil || fi.Mode().Perm()&0o001 == 0 {
+			return "/tmp"
+		}
+		if d == filepath.Dir(d) {
+			return dir
+		}
+	}
 }
 
 // releaseExecutable says a helper of u is done with its executable.
