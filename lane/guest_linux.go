@@ -59,7 +59,13 @@ func loadModules(log io.Writer) {
 	for _, name := range strings.Fields(string(order)) {
 		f, err := os.Open(filepath.Join("/modules", name))
 		if err == nil {
-			err = unix.FinitModule(int(f.Fd()), "", 0)
+			flags := 0
+			if !strings.HasSuffix(name, ".ko") {
+				// .ko.xz and the like: kernels from 6.2 on (Debian's 6.12
+				// packs no other) decompress what they are given.
+				flags = unix.MODULE_INIT_COMPRESSED_FILE
+			}
+			err = unix.FinitModule(int(f.Fd()), "", flags)
 			f.Close()
 		}
 		if err != nil && err != unix.EEXIST {

@@ -22,6 +22,7 @@ type Config struct {
 	Kernel   string // qemu: the kernel image to boot
 	Only     string // the -only filter, passed through
 	Parallel int    // the -parallel value, passed through
+	Repeat   int    // the -repeat value, passed through
 	// Log receives progress lines for slow steps (building a Wine prefix,
 	// booting a kernel); nil discards them.
 	Log io.Writer
@@ -34,6 +35,8 @@ var Names = []string{"wine", "qemu"}
 
 // Run runs the matrix in the lane cfg.Under names.
 func Run(cfg Config) (*matrix.Observation, error) {
+	running.Add(1)
+	defer running.Done()
 	if cfg.Log == nil {
 		cfg.Log = io.Discard
 	}
@@ -58,6 +61,9 @@ func innerArgs(cfg Config) []string {
 	if cfg.Parallel > 0 {
 		args = append(args, "-parallel", fmt.Sprint(cfg.Parallel))
 	}
+	if cfg.Repeat > 1 {
+		args = append(args, "-repeat", fmt.Sprint(cfg.Repeat))
+	}
 	return args
 }
 
@@ -71,6 +77,8 @@ const innerIncomplete = 3
 // must run where the audit does, and a QEMU guest has nothing but
 // bindmatrix. Windows programs of this host are named with WindowsPath.
 func Audit(cfg Config, args []string) (*matrix.Audit, error) {
+	running.Add(1)
+	defer running.Done()
 	if cfg.Log == nil {
 		cfg.Log = io.Discard
 	}

@@ -102,13 +102,19 @@ func kernelRelease(file string) (string, error) {
 }
 
 // modulesFor finds sock_diag modules in the unpacked kernel package the
-// image came from: BOOT/../lib/modules/RELEASE/kernel/net/ipv4.
+// image came from: BOOT/../lib/modules/RELEASE/kernel/net/ipv4 (or
+// usr/lib/modules, where the package follows merged /usr), plain or
+// compressed (.ko.xz from Debian 13 on).
 func modulesFor(kernel, release string) []string {
-	dir := filepath.Join(filepath.Dir(kernel), "..", "lib", "modules", release, "kernel", "net", "ipv4")
+	root := filepath.Join(filepath.Dir(kernel), "..")
 	var found []string
 	for _, m := range diagModules {
-		if _, err := os.Stat(filepath.Join(dir, m)); err == nil {
-			found = append(found, filepath.Join(dir, m))
+		for _, lib := range []string{"lib", filepath.Join("usr", "lib")} {
+			matches, _ := filepath.Glob(filepath.Join(root, lib, "modules", release, "kernel", "net", "ipv4", m+"*"))
+			if len(matches) > 0 {
+				found = append(found, matches[0])
+				break
+			}
 		}
 	}
 	return found
@@ -189,7 +195,7 @@ func bootWith(accel, qemu, kernel, initrd string, grace time.Duration, prog *cou
 	// kernel message inside the JSON would spoil it. The guest's first line
 	// (guestHello) is what tells a working KVM from a silent one.
 	cmdline := "console=ttyS0 quiet loglevel=1 panic=-1 " + reexec.Env + "=" + guestRole
-	ctx, cancel := context.WithTimeout(context.Background(), qemuTimeout)
+	ctx, cancel := context.WithTimeout(stopped, qemuTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, qemu,
 		"-accel", accel, "-m", "512", "-smp", "2",
@@ -226,6 +232,8 @@ func bootWith(accel, qemu, kernel, initrd string, grace time.Duration, prog *cou
 	switch {
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
 		return "", fmt.Errorf("the guest did not power off within %v; last console lines:\n%s", qemuTimeout, lastLines(text, 20))
+	case errors.Is(ctx.Err(), context.Canceled):
+		return "", errInterrupted
 	case err != nil:
 		return "", fmt.Errorf("qemu: %v\n%s\nlast console lines:\n%s", err, stderr.String(), lastLines(text, 20))
 	}

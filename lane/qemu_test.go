@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -89,6 +90,37 @@ func TestQEMULanePassesArgumentsIntact(t *testing.T) {
 	if want := len(f.Cells()); len(obs.Cells) != want {
 		t.Errorf("guest ran %d cells for a %d-byte -only with a space, want %d", len(obs.Cells), len(only), want)
 	}
+}
+
+// TestQEMUSoak is the soak of package scenarios (TestSoak) inside a guest:
+// $BINDMATRIX_SOAK runs of the TIME_WAIT and established cells, same and
+// other process, with zero flips. Debian's 6.1 kernel is where one was seen.
+func TestQEMUSoak(t *testing.T) {
+	runs, _ := strconv.Atoi(os.Getenv("BINDMATRIX_SOAK"))
+	if runs <= 0 {
+		t.Skip("skipped: the soak runs when BINDMATRIX_SOAK=N (runs) is set; .ci/run sets it")
+	}
+	_, err := exec.LookPath("qemu-system-x86_64")
+	need(t, err == nil, "qemu-system-x86_64", "apt-get install -y qemu-system-x86")
+	kernel := testKernel()
+	need(t, kernel != "", "a Linux kernel image", "run scripts/fetch-kernel.sh or set BINDMATRIX_KERNEL")
+	obs, err := Run(Config{Under: "qemu", Kernel: kernel, Repeat: runs,
+		Only: "proto=tcp,state=time_wait,state=established,process=same,process=other"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	table, err := matrix.LoadTable(os.DirFS("../matrix/expected"), "matrix/expected", "linux")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := matrix.Compare(table, obs)
+	for _, r := range c.Unreached {
+		t.Errorf("%s: %s", r.Cell, r.Note)
+	}
+	for _, d := range c.Differences {
+		t.Errorf("%s: %s in all %d runs on %s, the table says %s", d.Cell, d.Outcome, runs, obs.Platform.Kernel, d.Expected.Outcome)
+	}
+	t.Logf("%s: %d cells × %d runs: %d flips or unreached, %d differences", obs.Platform.Kernel, len(obs.Cells), runs, len(c.Unreached), len(c.Differences))
 }
 
 func TestQEMULaneRefusesWhatIsNotAKernel(t *testing.T) {

@@ -139,6 +139,8 @@ func underWine(cfg Config, args []string, ok ...int) (stdout []byte, stderr stri
 // STATUS_NOT_IMPLEMENTED, which Go does not fall back from), and Wine
 // points TEMP there whatever the environment says.
 func RunProgram(log io.Writer, dir, exe string, args ...string) (stdout []byte, stderr string, code int, err error) {
+	running.Add(1)
+	defer running.Done()
 	tools, err := findWineTools()
 	if err != nil {
 		return nil, "", 0, err
@@ -203,7 +205,7 @@ func runInWine(tools wineTools, prefix, tmp, dir string, args []string, prog *co
 		return nil, "", 0, err
 	}
 	defer errFile.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), wineTimeout)
+	ctx, cancel := context.WithTimeout(stopped, wineTimeout)
 	defer cancel()
 	cmd := wineCommand(ctx, tools, prefix, tools.wine64, args...)
 	cmd.Dir = dir
@@ -219,6 +221,8 @@ func runInWine(tools wineTools, prefix, tmp, dir string, args []string, prog *co
 	switch {
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
 		return nil, string(errText), 0, fmt.Errorf("no answer within %v", wineTimeout)
+	case errors.Is(ctx.Err(), context.Canceled):
+		return nil, string(errText), 0, errInterrupted
 	case errors.As(runErr, &exit):
 		return stdout, string(errText), exit.ExitCode(), nil
 	case runErr != nil:
@@ -230,6 +234,7 @@ func runInWine(tools wineTools, prefix, tmp, dir string, args []string, prog *co
 // stopWineserver stops the prefix's wineserver and the services it runs now
 // rather than when they time out, so that no Wine process outlives the lane.
 func stopWineserver(tools wineTools, prefix string) {
+	// Not under stopped: after an interrupt this is what still has to run.
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	wineCommand(ctx, tools, prefix, tools.wineserver, "-k").Run()
@@ -317,7 +322,7 @@ func makePrefix(tools wineTools, prefix, key string) error {
 	if err := os.RemoveAll(prefix); err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), prefixTimeout)
+	ctx, cancel := context.WithTimeout(stopped, prefixTimeout)
 	defer cancel()
 	run := func(program string, args ...string) error {
 		cmd := wineCommand(ctx, tools, prefix, program, args...)

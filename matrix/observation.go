@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
+	"strings"
 )
 
 // Schema is the version of the observation document this package writes and
@@ -150,6 +152,9 @@ func DecodeObservation(file string, data []byte) (*Observation, error) {
 	obs := &Observation{}
 	seen := map[string]bool{}
 	cellLine := map[Cell]int{}
+	// Lines are counted as the decoder moves on, never from the start again:
+	// reading stays linear in the file's size.
+	var lines lineCounter
 	for dec.More() {
 		at := valueStart(data, dec.InputOffset())
 		tok, err := dec.Token()
@@ -157,6 +162,9 @@ func DecodeObservation(file string, data []byte) (*Observation, error) {
 			return nil, syntax(err, at)
 		}
 		key, _ := tok.(string)
+		if seen[key] {
+			return nil, fail(at, "field %q appears twice", key)
+		}
 		seen[key] = true
 		switch key {
 		case "schema":
@@ -170,6 +178,9 @@ func DecodeObservation(file string, data []byte) (*Observation, error) {
 			var raw json.RawMessage
 			if err := dec.Decode(&raw); err != nil {
 				return nil, syntax(err, at)
+			}
+			if err := exactKeys(raw, reflect.TypeFor[Platform]()); err != nil {
+				return nil, fail(at, "platform: %v", err)
 			}
 			pdec := json.NewDecoder(bytes.NewReader(raw))
 			pdec.DisallowUnknownFields()
@@ -195,7 +206,7 @@ func DecodeObservation(file string, data []byte) (*Observation, error) {
 				if err != nil {
 					return nil, fail(cellAt, "cell %d: %v", len(obs.Cells)+1, err)
 				}
-				line, _ := position(data, cellAt)
+				line := lines.at(data, cellAt)
 				if first, dup := cellLine[r.Cell]; dup {
 					return nil, fail(cellAt, "duplicate cell %s (first at line %d)", r.Cell, first)
 				}
@@ -226,7 +237,60 @@ func DecodeObservation(file string, data []byte) (*Observation, error) {
 	return obs, nil
 }
 
+// lineCounter finds the line of offsets that only grow.
+type lineCounter struct {
+	offset int64
+	line   int
+}
+
+func (lc *lineCounter) at(data []byte, offset int64) int {
+	if lc.line == 0 {
+		lc.line = 1
+	}
+	lc.line += bytes.Count(data[lc.offset:min(offset, int64(len(data)))], []byte("\n"))
+	lc.offset = max(lc.offset, min(offset, int64(len(data))))
+	return lc.line
+}
+
+// exactKeys checks an object's keys against the JSON names of t's fields:
+// each at most once and spelt exactly (encoding/json alone takes the last
+// of duplicate keys and any letter case).
+func exactKeys(raw []byte, t reflect.Type) error {
+	names := map[string]bool{}
+	for f := range t.Fields() {
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		names[name] = true
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return errors.New("not a JSON object")
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		key, _ := tok.(string)
+		switch {
+		case seen[key]:
+			return fmt.Errorf("field %q appears twice", key)
+		case !names[key]:
+			return fmt.Errorf("unknown field %q", key)
+		}
+		seen[key] = true
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func decodeResult(raw json.RawMessage) (Result, error) {
+	if err := exactKeys(raw, reflect.TypeFor[resultJSON]()); err != nil {
+		return Result{}, err
+	}
 	var rj resultJSON
 	strict := json.NewDecoder(bytes.NewReader(raw))
 	strict.DisallowUnknownFields()

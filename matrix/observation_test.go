@@ -74,6 +74,10 @@ func TestDecodeObservationRejectsBadInput(t *testing.T) {
 		{"no cells", `{"schema":1,"platform":{"name":"linux","goos":"linux","goarch":"amd64","kernel":"x","go":"y"},"cells":[]}`, 0, "no cells"},
 		{"expectation word", strings.Replace(good, cell2, `"outcome":"unknown"`, 1), line2, "belongs in expected tables"},
 		{"trailing garbage", good + "{}", 0, "trailing data"},
+		{"duplicate key in a cell", strings.Replace(good, cell2, cell2+`,"outcome":"bind:EADDRINUSE"`, 1), line2, `field "outcome" appears twice`},
+		{"key in another case", strings.Replace(good, cell2, `"Outcome":"ok"`, 1), line2, `unknown field "Outcome"`},
+		{"duplicate top-level key", strings.Replace(good, `"schema":1`, `"schema":1,"schema":1`, 1), 1, `field "schema" appears twice`},
+		{"platform key in another case", strings.Replace(good, `"name":"linux"`, `"Name":"linux"`, 1), 1, `unknown field "Name"`},
 		{"no witness", strings.Replace(good, `"witness":"getsockname 127.0.0.1:4002"`, `"witness":""`, 1), line2, "outcome ok without a witness"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -89,5 +93,24 @@ func TestDecodeObservationRejectsBadInput(t *testing.T) {
 				t.Errorf("error %q does not name the file and say %q", err, tc.wantMsg)
 			}
 		})
+	}
+}
+
+// BenchmarkDecodeObservation reads a whole default run's document, about
+// 3 MB: linear in its size (each cell's line is counted on from the last).
+func BenchmarkDecodeObservation(b *testing.B) {
+	obs := &Observation{Schema: Schema, Platform: Platform{Name: "linux", GOOS: "linux", GOARCH: "amd64", Kernel: "6.18", Go: "go1.26"}}
+	for _, c := range AllCells() {
+		obs.Cells = append(obs.Cells, Result{Cell: c, Outcome: OK, Witness: "getsockname 127.0.0.1:4002"})
+	}
+	var buf bytes.Buffer
+	if err := obs.Encode(&buf); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(buf.Len()))
+	for b.Loop() {
+		if _, err := DecodeObservation("obs.json", buf.Bytes()); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -49,8 +49,10 @@ const directiveSlot = "\x00directive"
 
 // Provenance says where a table's outcomes come from.
 type Provenance struct {
-	Kind string // "observed" or "documented"
-	Text string // observed: OS, kernel, arch, Go, date; documented: the source
+	// "observed", "documented", or "agreed": a run elsewhere (another
+	// kernel) that observed every cell as the table has it.
+	Kind string
+	Text string // observed, agreed: OS, kernel, arch, Go, date; documented: the source
 }
 
 func (p Provenance) String() string { return p.Kind + " " + p.Text }
@@ -217,8 +219,8 @@ func (t *Table) directive(file string, n int, words []string, raw string) error 
 		}
 		t.Platform = words[1]
 	case "provenance":
-		if len(words) < 3 || (words[1] != "observed" && words[1] != "documented") {
-			return inputErrorf(file, n, 1, "want 'provenance observed|documented TEXT'")
+		if len(words) < 3 || (words[1] != "observed" && words[1] != "documented" && words[1] != "agreed") {
+			return inputErrorf(file, n, 1, "want 'provenance observed|documented|agreed TEXT'")
 		}
 		body, _, _ := strings.Cut(raw, "#")
 		text := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(body), "provenance"))
@@ -428,6 +430,19 @@ func (t *Table) Accept(obs *Observation, prov Provenance) (unaccepted []Result) 
 			whole = false
 		}
 	}
+	if whole && t.defaultKind() == Observed && prov.Kind == "observed" && t.agreesWith(obs, accepted) {
+		// Another kernel (or machine) saw exactly this table: it is
+		// recorded as agreeing, and the table's own origin stays.
+		if firstWords(t.Provenance[0].Text, 3) == firstWords(prov.Text, 3) {
+			t.Provenance[0] = prov // the same kernel again: a newer date
+			return unaccepted
+		}
+		t.Provenance = slices.DeleteFunc(t.Provenance, func(p Provenance) bool {
+			return p.Kind == "agreed" && firstWords(p.Text, 3) == firstWords(prov.Text, 3)
+		})
+		t.Provenance = append(t.Provenance, Provenance{Kind: "agreed", Text: prov.Text})
+		return unaccepted
+	}
 	id := ""
 	if !whole && len(accepted) > 0 {
 		id = t.addSource(Observed, prov.Text)
@@ -455,6 +470,24 @@ func (t *Table) Accept(obs *Observation, prov Provenance) (unaccepted []Result) 
 		t.Sources = slices.DeleteFunc(t.Sources, func(s Source) bool { return s.Kind == Observed && !t.cited(s.ID) })
 	}
 	return unaccepted
+}
+
+// agreesWith says every accepted result of obs is what the table holds,
+// delivery included.
+func (t *Table) agreesWith(obs *Observation, accepted map[Cell]bool) bool {
+	for _, r := range obs.Cells {
+		if e, ok := t.Entries[r.Cell]; accepted[r.Cell] && (!ok || e.Outcome != r.Outcome || e.Delivery != r.Delivery) {
+			return false
+		}
+	}
+	return true
+}
+
+// firstWords is the first n words of text: "linux kernel 6.1.0-27": an
+// agreeing run's OS and kernel, which a later run of the same replaces.
+func firstWords(text string, n int) string {
+	w := strings.Fields(text)
+	return strings.Join(w[:min(n, len(w))], " ")
 }
 
 // addSource declares a source for text, named after the text's first words

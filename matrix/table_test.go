@@ -258,3 +258,42 @@ func TestTableScopeLimitsWhatMustBePresent(t *testing.T) {
 		t.Errorf("a cell outside the scope was accepted: %v", err)
 	}
 }
+
+// TestAcceptOfAnotherKernelThatAgreesIsRecorded: a whole run on another
+// kernel that sees every cell as the table has it adds an agreed line and
+// leaves the table's origin; one that differs replaces the table as before.
+func TestAcceptOfAnotherKernelThatAgreesIsRecorded(t *testing.T) {
+	table, err := ParseTable("linux.txt", []byte(fullTable("linux")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	table.Provenance = []Provenance{{Kind: "observed", Text: "linux kernel 6.18.44 linux/amd64 go1.26.8 2026-11-23"}}
+	origin := table.Provenance[0]
+	run := func() *Observation {
+		var cells []Result
+		for _, c := range AllCellsOn("linux") {
+			e := table.Entries[c]
+			cells = append(cells, Result{Cell: c, Outcome: e.Outcome, Delivery: e.Delivery})
+		}
+		return &Observation{Cells: cells}
+	}
+	for range 2 { // twice: one line per kernel
+		table.Accept(run(), Provenance{Kind: "observed", Text: "linux kernel 5.10.0-32-cloud-amd64 linux/amd64 go1.26.8 2026-11-24"})
+	}
+	again, err := ParseTable("linux.txt", table.Format())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(again.Provenance) != 2 || again.Provenance[0] != origin || again.Provenance[1].Kind != "agreed" || !strings.Contains(again.Provenance[1].Text, "5.10.0-32") {
+		t.Errorf("provenance after an agreeing run of another kernel: %+v", again.Provenance)
+	}
+	differing := run()
+	differing.Cells[0].Outcome = OK
+	if differing.Cells[0].Outcome == table.Entries[differing.Cells[0].Cell].Outcome {
+		differing.Cells[0].Outcome = Failed("bind", "EADDRINUSE")
+	}
+	again.Accept(differing, Provenance{Kind: "observed", Text: "linux kernel 4.19.0"})
+	if again.Provenance[0].Text != "linux kernel 4.19.0" {
+		t.Errorf("a differing whole run did not become the table's origin: %+v", again.Provenance)
+	}
+}

@@ -383,3 +383,27 @@ func waitTimeWait(prove tcpLookup, server, client netip.AddrPort) error {
 		runtime.Gosched()
 	}
 }
+
+// BenchmarkProcesses runs each process's 2240 cells, and the whole default
+// matrix (all three): what another process costs against this one.
+func BenchmarkProcesses(b *testing.B) {
+	for _, spec := range []string{"process=same", "process=other", "process=other-user", ""} {
+		name := spec
+		if name == "" {
+			name = "default"
+		}
+		b.Run(name, func(b *testing.B) {
+			f, err := matrix.ParseFilter(spec)
+			if err != nil {
+				b.Fatal(err)
+			}
+			cells := f.Cells()
+			for b.Loop() {
+				if obs := Run(cells, Options{}); len(obs.Cells) != len(cells) {
+					b.Fatal("cells lost")
+				}
+			}
+			reportPerCell(b, len(cells))
+		})
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -26,6 +27,10 @@ type Options struct {
 	// CellTimeout bounds one cell; 0 means DefaultCellTimeout. A cell that
 	// takes longer is reported unreached and the run goes on.
 	CellTimeout time.Duration
+	// Repeat runs the cells this many times (0 or 1: once), for soaks: a
+	// cell whose answer changes between runs is a flip, reported unreached
+	// with every answer it gave, never as one of them.
+	Repeat int
 }
 
 // DefaultCellTimeout is far above what any cell takes (microseconds to a
@@ -39,6 +44,40 @@ const WitnessEnv = "BINDMATRIX_WITNESS"
 // Run runs the cells on this machine and returns the observation, cells in
 // the order given.
 func Run(cells []matrix.Cell, opt Options) *matrix.Observation {
+	obs := runOnce(cells, opt)
+	for pass := 1; pass < opt.Repeat; pass++ {
+		again := runOnce(cells, opt)
+		for i, r := range again.Cells {
+			obs.Cells[i] = merge(obs.Cells[i], r, pass)
+		}
+	}
+	return obs
+}
+
+// merge folds the result of run pass+1 into what passes 1..pass gave: an
+// unreached run leaves the answer of the others (and is counted in the
+// note), a different answer is a flip.
+func merge(so, r matrix.Result, pass int) matrix.Result {
+	answer := func(r matrix.Result) string { return string(r.Outcome) + "/" + string(r.Delivery) }
+	switch {
+	case strings.Contains(so.Note, flipped):
+		so.Note += fmt.Sprintf(", run %d: %s", pass+1, answer(r))
+	case r.Outcome == matrix.Unreached:
+		so.Note = strings.TrimPrefix(so.Note+fmt.Sprintf("; run %d unreached: %s", pass+1, r.Note), "; ")
+	case so.Outcome == matrix.Unreached:
+		r.Note = strings.TrimPrefix(r.Note+"; "+so.Note, "; ")
+		return r
+	case answer(r) != answer(so):
+		so.Note = fmt.Sprintf("%s: runs 1-%d: %s, run %d: %s", flipped, pass, answer(so), pass+1, answer(r))
+		so.Outcome, so.Delivery = matrix.Unreached, ""
+	}
+	return so
+}
+
+// flipped starts the note of a cell whose answer changed between runs.
+const flipped = "FLIPPED between runs"
+
+func runOnce(cells []matrix.Cell, opt Options) *matrix.Observation {
 	workers := opt.Parallel
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)

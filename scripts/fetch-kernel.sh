@@ -4,20 +4,52 @@
 # sock_diag modules beside it (lib/modules/RELEASE).
 #
 #   scripts/fetch-kernel.sh                    # the kernel linux-image-cloud-amd64 points at
+#   scripts/fetch-kernel.sh bullseye           # that suite's cloud kernel: 5.10 (bullseye),
+#                                              # 6.1 (bookworm), 6.12 (trixie)
 #   scripts/fetch-kernel.sh linux-image-6.1.0-27-cloud-amd64 [DIR]
 #
-# DIR defaults to ~/.cache/bindmatrix/kernel. Needs apt-get and dpkg-deb
-# (Debian or Ubuntu); run 'apt-get update' first on a fresh machine.
+# A suite the machine's apt sources lack is read through a private apt
+# configuration under DIR (its own source list, package lists and cache): the
+# machine's apt setup is not touched. DIR defaults to
+# ~/.cache/bindmatrix/kernel. Needs apt-get and dpkg-deb (Debian or Ubuntu);
+# run 'apt-get update' first on a fresh machine for the default.
 set -euo pipefail
 
-pkg=${1:-}
+what=${1:-}
 dir=${2:-${XDG_CACHE_HOME:-$HOME/.cache}/bindmatrix/kernel}
+apt_opts=()
 
+case "$what" in
+'' | linux-image-*) ;;
+*[!a-z]*)
+	echo "fetch-kernel: '$what' is neither a suite (bullseye, bookworm, trixie) nor a linux-image package" >&2
+	exit 2
+	;;
+*)
+	# A suite: a private apt configuration that knows only it.
+	suite=$what
+	apt_dir="$dir/apt/$suite"
+	mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial"
+	keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+	echo "deb [signed-by=$keyring] http://deb.debian.org/debian $suite main" >"$apt_dir/sources.list"
+	apt_opts=(-o "Dir::Etc::SourceList=$apt_dir/sources.list" -o Dir::Etc::SourceParts=/dev/null
+		-o "Dir::State::Lists=$apt_dir/lists" -o "Dir::Cache=$apt_dir/cache")
+	if [ "$(id -u)" = 0 ]; then
+		apt_opts+=(-o APT::Sandbox::User=root) # the private directories are root's
+	fi
+	if ! ls "$apt_dir"/lists/*_InRelease >/dev/null 2>&1; then
+		apt-get -q "${apt_opts[@]}" update >&2
+	fi
+	what=
+	;;
+esac
+
+pkg=$what
 if [ -z "$pkg" ]; then
-	pkg=$(apt-cache depends linux-image-cloud-amd64 2>/dev/null |
+	pkg=$(apt-cache "${apt_opts[@]}" depends linux-image-cloud-amd64 2>/dev/null |
 		awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9]/ { print $2; exit }')
 	if [ -z "$pkg" ]; then
-		echo "fetch-kernel: apt knows no linux-image-cloud-amd64; run 'apt-get update' or name a package" >&2
+		echo "fetch-kernel: apt knows no linux-image-cloud-amd64; run 'apt-get update' or name a package or suite" >&2
 		exit 2
 	fi
 fi
@@ -29,7 +61,7 @@ if ! ls "$target"/boot/vmlinuz-* >/dev/null 2>&1; then
 	trap 'rm -rf "$work"' EXIT
 	chmod a+rwx "$work" # apt downloads as its own _apt user
 	# apt-get download writes into the current directory.
-	(cd "$work" && apt-get download -q "$pkg" >&2)
+	(cd "$work" && apt-get download -q "${apt_opts[@]}" "$pkg" >&2)
 	mkdir -p "$target"
 	dpkg-deb -x "$work"/*.deb "$target"
 fi

@@ -18,7 +18,10 @@ import (
 )
 
 // sourceFlags are the flags that say where an observation comes from.
-type sourceFlags struct{ gather.Source }
+type sourceFlags struct {
+	gather.Source
+	kernels []string // -kernel, repeatable where a command compares
+}
 
 func (s *sourceFlags) register(fs *flag.FlagSet, withFile bool) {
 	if withFile {
@@ -26,9 +29,22 @@ func (s *sourceFlags) register(fs *flag.FlagSet, withFile bool) {
 	}
 	fs.StringVar(&s.Only, "only", "", "run or keep only cells matching `key=value,...` (keys: "+strings.Join(matrix.FieldNames(), ", ")+"); repeat a key for alternatives")
 	fs.IntVar(&s.Parallel, "parallel", 0, "cells to run at once (0: GOMAXPROCS)")
+	fs.IntVar(&s.Repeat, "repeat", 0, "run the cells `N` times (a soak): a cell whose answer changes between runs is reported unreached, FLIPPED")
 	fs.BoolVar(&s.Verbose, "v", false, "show a counter of cells done on stderr")
 	fs.StringVar(&s.Under, "under", "", "run the matrix in a lane instead of this process: `LANE` is "+strings.Join(lane.Names, " or "))
-	fs.StringVar(&s.Kernel, "kernel", "", "with -under qemu: the Linux kernel image (`VMLINUZ`) to boot")
+	fs.Func("kernel", "with -under qemu: the Linux kernel image (`VMLINUZ`) to boot; check takes several and runs each", func(v string) error {
+		s.kernels = append(s.kernels, v)
+		s.Kernel = v
+		return nil
+	})
+}
+
+// oneKernel refuses several -kernel flags where one observation comes out.
+func (s *sourceFlags) oneKernel(command string) error {
+	if len(s.kernels) > 1 {
+		return usageErrorf("%s makes one observation: give -kernel once (check runs several)", command)
+	}
+	return nil
 }
 
 func (s *sourceFlags) observation(stderr io.Writer) (*matrix.Observation, error) {
@@ -101,6 +117,9 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 	if err := parse(fs, args); err != nil {
 		return exitBadInput, err
 	}
+	if err := src.oneKernel("run"); err != nil {
+		return exitBadInput, err
+	}
 	obs, err := src.observation(stderr)
 	if err != nil {
 		return exitBadInput, err
@@ -133,6 +152,28 @@ func cmdCheck(args []string, stdout, stderr io.Writer) (int, error) {
 }
 
 func compare(src *sourceFlags, tab *tables, format string, stdout, stderr io.Writer) (int, error) {
+	if len(src.kernels) < 2 {
+		return compareOne(src, tab, format, stdout, stderr)
+	}
+	// Each kernel in turn; the exit code is the worst: bad input, then a
+	// difference, then an incomplete run.
+	worst := exitAgree
+	rank := map[int]int{exitAgree: 0, exitIncomplete: 1, exitDiffer: 2, exitBadInput: 3}
+	for _, k := range src.kernels {
+		one := *src
+		one.Kernel, one.kernels = k, nil
+		code, err := compareOne(&one, tab, format, stdout, stderr)
+		if err != nil {
+			fmt.Fprintf(stderr, "bindmatrix: -kernel %s: %v\n", k, err)
+		}
+		if rank[code] > rank[worst] {
+			worst = code
+		}
+	}
+	return worst, nil
+}
+
+func compareOne(src *sourceFlags, tab *tables, format string, stdout, stderr io.Writer) (int, error) {
 	r, err := report.New(format)
 	if err != nil {
 		return exitBadInput, usageErrorf("-format: %v", err)
@@ -206,6 +247,9 @@ func cmdAccept(args []string, stdout, stderr io.Writer) (int, error) {
 	if err := parse(fs, args); err != nil {
 		return exitBadInput, err
 	}
+	if err := src.oneKernel("accept"); err != nil {
+		return exitBadInput, err
+	}
 	if st, err := os.Stat(*dir); err != nil || !st.IsDir() {
 		return exitBadInput, usageErrorf("no directory %s here: run from the repository root or pass -expected DIR", *dir)
 	}
@@ -221,6 +265,10 @@ func cmdAccept(args []string, stdout, stderr io.Writer) (int, error) {
 		return exitBadInput, err
 	}
 	p := obs.Platform
+	if s.Agreed {
+		fmt.Fprintf(stdout, "wrote %s: %s %s %s agrees on all %d cells; recorded as agreeing, the table's cells unchanged\n", s.File, p.Name, p.Kernel, p.GOARCH, s.Accepted)
+		return exitAgree, nil
+	}
 	fmt.Fprintf(stdout, "wrote %s: %d cells from %s %s %s", s.File, s.Accepted, p.Name, p.Kernel, p.GOARCH)
 	if s.Kept > 0 {
 		fmt.Fprintf(stdout, "; %d unreached cells kept their old expectation", s.Kept)

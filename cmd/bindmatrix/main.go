@@ -10,6 +10,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
+	"syscall"
+	"time"
 
 	"github.com/bindmatrix/bindmatrix/internal/audit"
 	"github.com/bindmatrix/bindmatrix/internal/child"
@@ -67,6 +70,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	var code int
 	var err error
 	switch cmd {
+	case "", "run", "check", "accept":
+		// These run the matrix here or in a lane; audit and runtimes stop
+		// the servers they started on their own.
+		defer stopOnInterrupt(stderr)()
+	}
+	switch cmd {
 	case "":
 		code, err = cmdVerdict(rest, stdout, stderr)
 	case "run":
@@ -104,6 +113,35 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	return code
+}
+
+// exitInterrupted is the exit code after SIGINT or SIGTERM: 128 + SIGINT,
+// as shells report it.
+const exitInterrupted = 130
+
+// stopOnInterrupt makes SIGINT and SIGTERM stop what the command started
+// before the process exits: the lanes' processes (Wine's process group,
+// QEMU) and temporary files, and the copy of the binary another user's
+// helpers run from. Helpers of this process exit on their own once their
+// input closes. It returns the function that stops listening.
+func stopOnInterrupt(stderr io.Writer) (stop func()) {
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case s := <-sigs:
+			fmt.Fprintf(stderr, "\nbindmatrix: %v: stopping what this run started\n", s)
+			lane.Interrupt()
+			if !lane.Wait(15 * time.Second) {
+				fmt.Fprintln(stderr, "bindmatrix: a lane did not stop within 15 s")
+			}
+			child.Cleanup()
+			os.Exit(exitInterrupted)
+		case <-done:
+		}
+	}()
+	return func() { signal.Stop(sigs); close(done) }
 }
 
 // errUsage marks an error in the command line itself.

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -25,6 +26,9 @@ type Summary struct {
 	Kept     int // unreached cells that kept their old expectation
 	Outside  int // cells outside the table's scope, left out
 	Scope    matrix.Filter
+	// Agreed says the run saw every cell as the table has it, on another
+	// kernel: the table records the agreement and keeps its origin.
+	Agreed bool
 }
 
 // ErrHoles says unreached cells have no expectation to keep, so the table
@@ -68,7 +72,8 @@ func Into(dir string, obs *matrix.Observation, today time.Time) (Summary, error)
 		prov += fmt.Sprintf(" (%d of %d cells)", len(obs.Cells), all)
 	}
 	unaccepted := table.Accept(obs, matrix.Provenance{Kind: "observed", Text: prov})
-	s := Summary{File: file, Accepted: len(obs.Cells) - len(unaccepted), Scope: table.Scope}
+	s := Summary{File: file, Accepted: len(obs.Cells) - len(unaccepted), Scope: table.Scope,
+		Agreed: slices.ContainsFunc(table.Provenance, func(q matrix.Provenance) bool { return q.Kind == "agreed" && q.Text == prov })}
 	var holes []string
 	for _, r := range unaccepted {
 		_, had := table.Entries[r.Cell]

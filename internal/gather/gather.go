@@ -33,6 +33,7 @@ type Source struct {
 	Kernel   string // qemu: the kernel image
 	Only     string // a -only filter
 	Parallel int
+	Repeat   int // run the cells this many times (soaks); 0 or 1: once
 	// Log receives what takes time (a lane's setup, its boot) and, with
 	// Verbose, a counter of cells done; nil discards it.
 	Log     io.Writer
@@ -49,6 +50,9 @@ func (s Source) Observation() (*matrix.Observation, error) {
 	if s.Observed != "" && (s.Under != "" || s.Kernel != "") {
 		return nil, usagef("-observed reads a file; -under and -kernel run the matrix: give one or the other")
 	}
+	if s.Repeat < 0 || s.Repeat > 0 && s.Observed != "" {
+		return nil, usagef("-repeat %d: give a count of runs of the matrix here or in a lane", s.Repeat)
+	}
 	if s.Parallel < 0 {
 		return nil, usagef("-parallel %d: give a count of cells, or 0 for GOMAXPROCS", s.Parallel)
 	}
@@ -57,7 +61,7 @@ func (s Source) Observation() (*matrix.Observation, error) {
 		return s.read(filter)
 	case s.Under != "":
 		return lane.Run(lane.Config{Under: s.Under, Kernel: s.Kernel, Only: s.Only, Parallel: s.Parallel,
-			Log: s.Log, Verbose: s.Verbose})
+			Repeat: s.Repeat, Log: s.Log, Verbose: s.Verbose})
 	case s.Kernel != "":
 		return nil, usagef("-kernel needs -under qemu")
 	}
@@ -65,7 +69,7 @@ func (s Source) Observation() (*matrix.Observation, error) {
 	if len(cells) == 0 {
 		return nil, usagef("-only %q selects no cells", s.Only)
 	}
-	opt := scenarios.Options{Parallel: s.Parallel}
+	opt := scenarios.Options{Parallel: s.Parallel, Repeat: s.Repeat}
 	if s.Verbose && s.Log != nil {
 		opt.Progress = progress.Counter(s.Log)
 	}
