@@ -308,12 +308,23 @@ func prefixReady(prefix, key string) bool {
 	if err != nil || string(stamp) != key {
 		return false
 	}
-	for _, f := range []string{shimPath(prefix), filepath.Join(prefix, "system.reg")} {
+	for _, f := range prefixFiles(prefix) {
 		if st, err := os.Stat(f); err != nil || st.Size() == 0 {
 			return false
 		}
 	}
 	return true
+}
+
+// prefixFiles are the files a prefix must hold for the Windows build to
+// run: the shim, the registry, and the DLLs the build loads (without
+// ws2_32.dll every run of it panicked instead of the prefix being rebuilt).
+func prefixFiles(prefix string) []string {
+	files := []string{shimPath(prefix), filepath.Join(prefix, "system.reg")}
+	for _, dll := range []string{"ntdll.dll", "kernel32.dll", "kernelbase.dll", "ws2_32.dll", "iphlpapi.dll", "advapi32.dll"} {
+		files = append(files, filepath.Join(prefix, "drive_c", "windows", "system32", dll))
+	}
+	return files
 }
 
 // makePrefix makes the prefix from nothing: wineboot, then the shim, then

@@ -137,3 +137,23 @@ func TestWineAuditsAGoServer(t *testing.T) {
 		t.Errorf("verdict %s, restart %+v; want exclusive and a restart past proven TIME_WAIT entries", a.Verdict, a.Restart)
 	}
 }
+
+// TestPrefixReadyNeedsWhatTheBuildLoads: a prefix missing a DLL the
+// Windows build loads is rebuilt, not used (it made every run panic).
+func TestPrefixReadyNeedsWhatTheBuildLoads(t *testing.T) {
+	prefix := testenv.TempDir(t)
+	for _, f := range prefixFiles(prefix) {
+		os.MkdirAll(filepath.Dir(f), 0o755)
+		if err := os.WriteFile(f, []byte("MZ"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.WriteFile(filepath.Join(prefix, stampName), []byte("key"), 0o644)
+	if !prefixReady(prefix, "key") {
+		t.Fatal("a complete prefix is not ready")
+	}
+	os.Remove(filepath.Join(prefix, "drive_c", "windows", "system32", "ws2_32.dll"))
+	if prefixReady(prefix, "key") {
+		t.Error("a prefix without ws2_32.dll is ready")
+	}
+}

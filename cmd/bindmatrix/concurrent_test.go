@@ -349,7 +349,7 @@ func TestRunWithoutProc(t *testing.T) {
 	} {
 		t.Run("witness="+tc.witness, func(t *testing.T) {
 			cmd := exec.Command(unshare, "--mount", "--propagation", "private", "sh", "-c",
-				`mount -t tmpfs none /proc && exec "$0" -only proto=tcp,family=ipv4,process=same`, binary)
+				`mount -t tmpfs none /proc && exec "$0" -only proto=tcp,family=ipv4,process=same,process=other`, binary)
 			cmd.Env = append(os.Environ(), "BINDMATRIX_WITNESS="+tc.witness)
 			var stdout, stderr bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &stdout, &stderr

@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
+	"sync"
 )
 
 // Env names the role a process was started for.
@@ -25,6 +27,7 @@ type Role struct {
 // Main plays the role Env names and exits; without Env it returns at once.
 // A role this binary does not play exits 2 with a message.
 func Main(roles ...Role) {
+	self() // resolved now, before anything changes the directory
 	name, ok := os.LookupEnv(Env)
 	if !ok {
 		return
@@ -50,7 +53,31 @@ func Command(exe, role string, args ...string) *exec.Cmd {
 }
 
 // Self is the running binary, which every role is played by.
-func Self() (string, error) { return os.Executable() }
+// On Linux that is /proc/self/exe; where /proc is not mounted (a mount
+// namespace without it) it is argv[0], looked up in PATH or made absolute
+// against the directory the process started in.
+func Self() (string, error) { return self() }
+
+var self = sync.OnceValues(func() (string, error) {
+	exe, err := os.Executable()
+	if err == nil {
+		return exe, nil
+	}
+	arg0 := os.Args[0]
+	if !strings.ContainsRune(arg0, filepath.Separator) {
+		if found, lerr := exec.LookPath(arg0); lerr == nil {
+			arg0 = found
+		}
+	}
+	abs, aerr := filepath.Abs(arg0)
+	if aerr != nil {
+		return "", err
+	}
+	if _, serr := os.Stat(abs); serr != nil {
+		return "", fmt.Errorf("%v; and argv[0] %s: %v", err, arg0, serr)
+	}
+	return abs, nil
+})
 
 func withoutRole(env []string) []string {
 	out := env[:0:0]
