@@ -36,6 +36,10 @@ const (
 // seconds, so minutes mean the guest is stuck.
 const qemuTimeout = 5 * time.Minute
 
+// qemuTimeoutPerRepeat is added to qemuTimeout for each run a soak
+// (-repeat) asks for beyond the first.
+const qemuTimeoutPerRepeat = 10 * time.Second
+
 // diagModules are loaded in the guest, in this order, when the kernel's
 // package holds them: sock_diag for TCP (and UDP) is often a module.
 var diagModules = []string{"inet_diag.ko", "tcp_diag.ko", "udp_diag.ko"}
@@ -67,7 +71,8 @@ func runQEMU(cfg Config) (*matrix.Observation, error) {
 		return nil, err
 	}
 	prog := newCounter(cfg)
-	console, err := boot(qemu, cfg.Kernel, initrd, cfg.Log, prog)
+	timeout := qemuTimeout + time.Duration(max(cfg.Repeat-1, 0))*qemuTimeoutPerRepeat
+	console, err := boot(qemu, cfg.Kernel, initrd, timeout, cfg.Log, prog)
 	prog.done()
 	if err != nil {
 		return nil, err
@@ -175,27 +180,27 @@ const kvmGrace = 5 * time.Second
 // It uses KVM when a tiny VM of its own runs on /dev/kvm (kvmRuns, well
 // under a second) and the guest then speaks within kvmGrace, TCG
 // otherwise.
-func boot(qemu, kernel, initrd string, log io.Writer, prog *counter) (string, error) {
+func boot(qemu, kernel, initrd string, timeout time.Duration, log io.Writer, prog *counter) (string, error) {
 	if err := kvmRuns(); err != nil {
 		fmt.Fprintf(log, "bindmatrix: no KVM (%v); using TCG\n", err)
 	} else {
-		text, err := bootWith("kvm", qemu, kernel, initrd, kvmGrace, prog)
+		text, err := bootWith("kvm", qemu, kernel, initrd, timeout, kvmGrace, prog)
 		if !errors.Is(err, errSilent) {
 			return text, err
 		}
 		fmt.Fprintf(log, "bindmatrix: KVM did not start the guest (%v); using TCG\n", err)
 	}
-	return bootWith("tcg", qemu, kernel, initrd, 0, prog)
+	return bootWith("tcg", qemu, kernel, initrd, timeout, 0, prog)
 }
 
 var errSilent = errors.New("the guest printed nothing")
 
-func bootWith(accel, qemu, kernel, initrd string, grace time.Duration, prog *counter) (string, error) {
+func bootWith(accel, qemu, kernel, initrd string, timeout, grace time.Duration, prog *counter) (string, error) {
 	// quiet: the observation shares the console with printk, and a late
 	// kernel message inside the JSON would spoil it. The guest's first line
 	// (guestHello) is what tells a working KVM from a silent one.
 	cmdline := "console=ttyS0 quiet loglevel=1 panic=-1 " + reexec.Env + "=" + guestRole
-	ctx, cancel := context.WithTimeout(stopped, qemuTimeout)
+	ctx, cancel := context.WithTimeout(stopped, timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, qemu,
 		"-accel", accel, "-m", "512", "-smp", "2",
@@ -231,7 +236,7 @@ func bootWith(accel, qemu, kernel, initrd string, grace time.Duration, prog *cou
 	text := strings.ReplaceAll(console.String(), "\r\n", "\n")
 	switch {
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
-		return "", fmt.Errorf("the guest did not power off within %v; last console lines:\n%s", qemuTimeout, lastLines(text, 20))
+		return "", fmt.Errorf("the guest did not power off within %v; last console lines:\n%s", timeout, lastLines(text, 20))
 	case errors.Is(ctx.Err(), context.Canceled):
 		return "", errInterrupted
 	case err != nil:

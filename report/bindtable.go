@@ -148,20 +148,23 @@ func BindTable(w io.Writer, cols []Column) error {
 		}
 	}
 
-	p.f("\n## Another process\n\n")
-	p.f("The second socket is bound by a child process of the same user: how a takeover happens\n")
-	p.f("in practice. TCP over IPv4.\n")
-	for _, st := range []matrix.State{matrix.Listening, matrix.TimeWait} {
-		p.f("\n### tcp %s, second socket in another process\n", st)
-		p.summaryTable(cols, func(first, second matrix.Option) []matrix.Cell {
-			var cells []matrix.Cell
-			for _, ap := range addrPairs() {
-				c := matrix.NewCell(matrix.TCP, matrix.IPv4, st, ap.first, ap.second, first, second)
-				c.Process = matrix.OtherProcess
-				cells = append(cells, c)
-			}
-			return cells
-		})
+	p.f("\n## Another process, another user\n\n")
+	p.f("The second socket is bound by a child process of the same user, or of another user\n")
+	p.f("(`nobody`; Unix only): how a takeover happens in practice. TCP over IPv4 here; each\n")
+	p.f("platform's section below has every other-process cell.\n")
+	for _, proc := range []matrix.Process{matrix.OtherProcess, matrix.OtherUser} {
+		for _, st := range []matrix.State{matrix.Listening, matrix.TimeWait} {
+			p.f("\n### tcp %s, second socket in %s\n", st, map[matrix.Process]string{matrix.OtherProcess: "another process", matrix.OtherUser: "another user's process"}[proc])
+			p.summaryTable(cols, func(first, second matrix.Option) []matrix.Cell {
+				var cells []matrix.Cell
+				for _, ap := range addrPairs() {
+					c := matrix.NewCell(matrix.TCP, matrix.IPv4, st, ap.first, ap.second, first, second)
+					c.Process = proc
+					cells = append(cells, c)
+				}
+				return cells
+			})
+		}
 	}
 
 	for _, c := range cols {
