@@ -19,7 +19,7 @@ func TestMain(m *testing.M) {
 
 // testWorker is a worker of its own, closed when the test ends.
 func testWorker(tb testing.TB) *worker {
-	w := newWorker(ports.NewBook())
+	w := newWorker(ports.NewBook(), nil)
 	tb.Cleanup(w.close)
 	return w
 }

@@ -19,8 +19,9 @@ import (
 
 // Options tune a run; the zero value is a good default.
 type Options struct {
-	// Parallel is how many cells run at once; 0 means GOMAXPROCS. Cells use
-	// their own ports, so parallel cells do not see each other.
+	// Parallel is how many cells run at once; 0 means GOMAXPROCS, or
+	// waitingWorkers times that where the witness reads whole tables. Cells
+	// use their own ports, so parallel cells do not see each other.
 	Parallel int
 	// Progress, when set, is called after each cell with the count done.
 	Progress func(done, total int)
@@ -32,6 +33,14 @@ type Options struct {
 	// with every answer it gave, never as one of them.
 	Repeat int
 }
+
+// waitingWorkers is how many workers per CPU a run has by default where
+// the witness reads whole tables (iphlpapi, netstat): there a cell spends
+// most of its time waiting for another process (a table read, Wine's
+// server), and the more cells wait at once, the more share one read. Under
+// Wine here the default matrix took 34 s with 2 workers and 20 s with 16
+// (21 s with 8 or 32).
+const waitingWorkers = 8
 
 // DefaultCellTimeout is far above what any cell takes (microseconds to a
 // few milliseconds; seconds under Wine): only a hung cell reaches it.
@@ -78,9 +87,16 @@ func merge(so, r matrix.Result, pass int) matrix.Result {
 const flipped = "FLIPPED between runs"
 
 func runOnce(cells []matrix.Cell, opt Options) *matrix.Observation {
+	shared := openSharedWitness()
+	if shared != nil {
+		defer shared.Close()
+	}
 	workers := opt.Parallel
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
+		if shared != nil {
+			workers *= waitingWorkers
+		}
 	}
 	workers = max(1, min(workers, len(cells)))
 	timeout := opt.CellTimeout
@@ -93,7 +109,7 @@ func runOnce(cells []matrix.Cell, opt Options) *matrix.Observation {
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
-			w := newWorker(book)
+			w := newWorker(book, shared)
 			defer func() { w.close() }()
 			for {
 				i := int(next.Add(1) - 1)
@@ -105,7 +121,7 @@ func runOnce(cells []matrix.Cell, opt Options) *matrix.Observation {
 					// The hung cell keeps its worker's witness and helpers
 					// (closing them under it would be a race); this
 					// goroutine goes on with new ones.
-					w = newWorker(book)
+					w = newWorker(book, shared)
 				}
 				results[i] = r
 				n := int(done.Add(1))
@@ -127,20 +143,53 @@ type worker struct {
 	book       *ports.Book
 	witness    witness.Witness
 	witnessErr error
-	helpers    map[matrix.Process]*child.Helper
+	// sharedWitness says the witness is the run's, closed by the run.
+	sharedWitness bool
+	helpers       map[matrix.Process]*child.Helper
 	// beforeSecond, when set (by tests), runs between the walk's proof of
 	// the first socket's state and the second socket's attempt: where a
 	// neighbour could act.
 	beforeSecond func(first *walk.Held)
 }
 
-func newWorker(book *ports.Book) *worker {
+// newWorker makes a worker that takes its ports from book and asks shared,
+// when not nil, where its sockets are; without, it opens a witness of its
+// own.
+func newWorker(book *ports.Book, shared *witness.Shared) *worker {
+	w := &worker{book: book, helpers: map[matrix.Process]*child.Helper{}}
+	if shared != nil {
+		w.witness, w.sharedWitness = shared, true
+	} else {
+		w.witness, w.witnessErr = openWitness()
+	}
+	return w
+}
+
+// openWitness opens the witness WitnessEnv asks for, the best one by default.
+func openWitness() (witness.Witness, error) {
 	kind := os.Getenv(WitnessEnv)
 	w, err := witness.Open(kind)
 	if err != nil && kind != "" {
 		err = fmt.Errorf("%s=%s: %w", WitnessEnv, kind, err)
 	}
-	return &worker{book: book, witness: w, witnessErr: err, helpers: map[matrix.Process]*child.Helper{}}
+	return w, err
+}
+
+// openSharedWitness opens one witness for every worker of a run when its
+// reads are costly (whole tables, milliseconds each under Wine): cells
+// waiting at once then share one read. It is nil where each worker had
+// better have its own (sock_diag answers one question per call).
+func openSharedWitness() *witness.Shared {
+	w, err := openWitness()
+	if err != nil {
+		return nil // each worker says why it has none
+	}
+	shared, ok := witness.NewShared(w)
+	if !ok {
+		w.Close()
+		return nil
+	}
+	return shared
 }
 
 // helper is the worker's helper process for p, started if need be.
@@ -161,7 +210,9 @@ func (w *worker) helper(p matrix.Process) (*child.Helper, error) {
 }
 
 func (w *worker) close() {
-	w.witness.Close()
+	if !w.sharedWitness {
+		w.witness.Close()
+	}
 	for _, h := range w.helpers {
 		h.Stop()
 	}

@@ -116,7 +116,9 @@ func Probe(proto matrix.Proto, port uint16) (uint16, error) {
 }
 
 // probeBind binds a plain socket to the probe's address and port, closes
-// it, and returns the port it had.
+// it, and returns the port it had: port itself, unless the kernel chose
+// (port 0). Only then is getsockname asked, which costs as much as the
+// bind under Wine.
 func probeBind(p probe, proto matrix.Proto, port uint16) (uint16, error) {
 	s, err := sock.Open(p.family, proto)
 	if err != nil {
@@ -125,6 +127,9 @@ func probeBind(p probe, proto matrix.Proto, port uint16) (uint16, error) {
 	defer s.Close()
 	if err := s.Bind(sock.Addr(p.family, p.addr, port)); err != nil {
 		return 0, err
+	}
+	if port != 0 {
+		return port, nil
 	}
 	got, err := s.LocalAddr()
 	return got.Port(), err
