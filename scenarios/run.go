@@ -20,8 +20,8 @@ import (
 // Options tune a run; the zero value is a good default.
 type Options struct {
 	// Parallel is how many cells run at once; 0 means GOMAXPROCS, or
-	// waitingWorkers times that where the witness reads whole tables. Cells
-	// use their own ports, so parallel cells do not see each other.
+	// waitingWorkers if more where the witness reads whole tables. Cells use
+	// their own ports, so parallel cells do not see each other.
 	Parallel int
 	// Progress, when set, is called after each cell with the count done.
 	Progress func(done, total int)
@@ -34,13 +34,14 @@ type Options struct {
 	Repeat int
 }
 
-// waitingWorkers is how many workers per CPU a run has by default where
-// the witness reads whole tables (iphlpapi, netstat): there a cell spends
-// most of its time waiting for another process (a table read, Wine's
-// server), and the more cells wait at once, the more share one read. Under
-// Wine here the default matrix took 34 s with 2 workers and 20 s with 16
-// (21 s with 8 or 32).
-const waitingWorkers = 8
+// waitingWorkers is how many workers a run has by default where the
+// witness reads whole tables (iphlpapi, netstat): there a cell spends most
+// of its time waiting for another process (a table read, Wine's server), and
+// the more cells wait at once, the more share one read. Under Wine on two
+// CPUs here the default matrix took 34 s with 2 workers, 21 s with 8, 20 s
+// with 16 and 21 s with 32. Each worker may start a helper process per
+// other-process kind, so it is a number, not a multiple of the CPUs.
+const waitingWorkers = 16
 
 // DefaultCellTimeout is far above what any cell takes (microseconds to a
 // few milliseconds; seconds under Wine): only a hung cell reaches it.
@@ -95,7 +96,7 @@ func runOnce(cells []matrix.Cell, opt Options) *matrix.Observation {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 		if shared != nil {
-			workers *= waitingWorkers
+			workers = max(workers, waitingWorkers)
 		}
 	}
 	workers = max(1, min(workers, len(cells)))

@@ -28,7 +28,7 @@ func (s *sourceFlags) register(fs *flag.FlagSet, withFile bool) {
 		fs.StringVar(&s.Observed, "observed", "", "read the observation from `FILE` (JSON, schema 1) instead of running the matrix here")
 	}
 	fs.StringVar(&s.Only, "only", "", "run or keep only cells matching `key=value,...` (keys: "+strings.Join(matrix.FieldNames(), ", ")+"); repeat a key for alternatives")
-	fs.IntVar(&s.Parallel, "parallel", 0, "cells to run at once (0: GOMAXPROCS, 8 times that where the witness reads whole tables: Windows, Wine, macOS, the BSDs)")
+	fs.IntVar(&s.Parallel, "parallel", 0, "cells to run at once (0: GOMAXPROCS; at least 16 where the witness reads whole tables: Windows, Wine, macOS, the BSDs)")
 	fs.IntVar(&s.Repeat, "repeat", 0, "run the cells `N` times (a soak): a cell whose answer changes between runs is reported unreached, FLIPPED")
 	fs.BoolVar(&s.Verbose, "v", false, "show a counter of cells done on stderr")
 	fs.StringVar(&s.Under, "under", "", "run the matrix in a lane instead of this process: `LANE` is "+strings.Join(lane.Names, " or "))

@@ -86,6 +86,19 @@ func restartCheck(srv *server, socks []inventory.Socket, w witness.Witness, wait
 		return true
 	})
 	srv.stop()
+	// The server's side closes once its process is gone, or a moment later:
+	// under Wine, wineserver holds every socket too and lets go of a dead
+	// process's after it exited. A client that closed first would hold the
+	// TIME_WAIT entry itself, so the clients wait for the server's side to
+	// leave ESTABLISHED (within the patience).
+	waitFor(timeWaitPatience, func() bool {
+		for _, c := range conns {
+			if e, found, err := w.Lookup(c.server, c.peer); err == nil && found && e.State == socktable.Established {
+				return false
+			}
+		}
+		return true
+	})
 	for _, c := range conns {
 		c.client.Close()
 	}
