@@ -9,35 +9,6 @@ import (
 	"github.com/bindmatrix/bindmatrix/matrix"
 )
 
-// TestLockExcludesOtherBooks: two books (two bindmatrix processes, as far
-// as the lock can tell) never hold the same port.
-func TestLockExcludesOtherBooks(t *testing.T) {
-	a, b := NewBook(), NewBook()
-	p, err := a.Take(matrix.TCP)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := lockPort(matrix.TCP, p); err == nil {
-		t.Fatalf("port %d locked twice", p)
-	}
-	for range 100 {
-		q, err := b.Take(matrix.TCP)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if q == p {
-			t.Fatalf("the second book was handed port %d, which the first holds", p)
-		}
-		b.Release(q, false)
-	}
-	a.Release(p, false)
-	l, err := lockPort(matrix.TCP, p)
-	if err != nil {
-		t.Fatalf("port %d after release: %v", p, err)
-	}
-	l.Close()
-}
-
 // TestLockNamesAreTheUsers: an abstract name anybody else bound, another
 // user's or one without a user ID, does not keep this user's run off a
 // port.
