@@ -106,6 +106,7 @@ func runOnce(cells []matrix.Cell, opt Options) *matrix.Observation {
 	}
 	results := make([]matrix.Result, len(cells))
 	book := ports.NewBook()
+	defer book.Close()
 	var next, done atomic.Int64
 	var wg sync.WaitGroup
 	for range workers {
@@ -121,8 +122,9 @@ func runOnce(cells []matrix.Cell, opt Options) *matrix.Observation {
 				if !finished {
 					// The hung cell keeps its worker's witness and helpers
 					// (closing them under it would be a race); this
-					// goroutine goes on with new ones.
-					w = newWorker(book, shared)
+					// goroutine goes on with new ones, and a witness of
+					// its own: the shared one may be what hung.
+					w = newWorker(book, nil)
 				}
 				results[i] = r
 				n := int(done.Add(1))

@@ -91,9 +91,9 @@ func restartCheck(srv *server, socks []inventory.Socket, w witness.Witness, wait
 	// process's after it exited. A client that closed first would hold the
 	// TIME_WAIT entry itself, so the clients wait for the server's side to
 	// leave ESTABLISHED (within the patience).
-	waitFor(timeWaitPatience, func() bool {
+	serverClosed := waitFor(timeWaitPatience, func() bool {
 		for _, c := range conns {
-			if e, found, err := w.Lookup(c.server, c.peer); err == nil && found && e.State == socktable.Established {
+			if e, found, err := w.Lookup(c.server, c.peer); err != nil || found && e.State == socktable.Established {
 				return false
 			}
 		}
@@ -112,6 +112,9 @@ func restartCheck(srv *server, socks []inventory.Socket, w witness.Witness, wait
 	if len(proven) == 0 {
 		r.Verdict = matrix.RestartUnreached
 		r.Note = fmt.Sprintf("none of %d connections to %v reached TIME_WAIT on the server's side (it reset them, or never accepted them), so a restart would show nothing", restartConnections*len(listeners), listeners)
+		if !serverClosed {
+			r.Note += fmt.Sprintf("; the server's side of some was still ESTABLISHED (or could not be looked up) %v after it stopped, so the clients closed first", timeWaitPatience)
+		}
 		return r, nil
 	}
 	var tuples []string

@@ -36,3 +36,27 @@ func TestLockExcludesOtherBooks(t *testing.T) {
 	}
 	l.Close()
 }
+
+// TestTaintedPortsStayLocked: a port left with TIME_WAIT entries stays
+// locked until the book closes, since another run's probe may not see them.
+func TestTaintedPortsStayLocked(t *testing.T) {
+	a := NewBook()
+	p, err := a.Take(matrix.TCP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Release(p, true)
+	if l, err := lockPort(matrix.TCP, p); err == nil {
+		l.Close()
+		t.Fatalf("tainted port %d was free for another run to lock", p)
+	}
+	if err := a.reserve(matrix.TCP, p); err == nil {
+		t.Fatalf("the book booked its tainted port %d again", p)
+	}
+	a.Close()
+	l, err := lockPort(matrix.TCP, p)
+	if err != nil {
+		t.Fatalf("port %d once the book closed: %v", p, err)
+	}
+	l.Close()
+}

@@ -28,16 +28,17 @@ import (
 // Book remembers the ports handed out and not yet given back. The probe
 // cannot see TIME_WAIT entries where a plain bind ignores them (Windows, and
 // Wine on top of it), so the Book also remembers the ports its users said
-// they left in TIME_WAIT (Release with taint) and never hands them out again.
+// they left in TIME_WAIT (Release with taint), never hands them out again,
+// and keeps their locks until Close, so that no other run takes them either.
 type Book struct {
 	mu      sync.Mutex
 	inUse   map[uint16]io.Closer // the port's lock, until Release
-	tainted map[uint16]bool
+	tainted map[uint16]io.Closer // the port's lock, until Close
 }
 
 // NewBook starts an empty book.
 func NewBook() *Book {
-	return &Book{inUse: map[uint16]io.Closer{}, tainted: map[uint16]bool{}}
+	return &Book{inUse: map[uint16]io.Closer{}, tainted: map[uint16]io.Closer{}}
 }
 
 // ErrNoCleanPort says no clean port was found in a few tries: others hold
@@ -46,49 +47,79 @@ var ErrNoCleanPort = errors.New("no clean port")
 
 const tries = 40
 
-// Take finds a port clean for proto and reserves it until Release.
+// Take finds a port clean for proto and reserves it until Release. The lock
+// comes before the probe: a probe first could pass while another run held
+// the port, and that run could use it and let go before the lock.
 func (b *Book) Take(proto matrix.Proto) (uint16, error) {
 	var last error
 	for range tries {
-		port, err := Probe(proto, candidate())
-		if err != nil {
+		port := candidate()
+		if port == 0 { // the ephemeral range covers every port: the kernel picks
+			var err error
+			if port, err = Probe(proto, 0); err != nil {
+				last = err
+				continue
+			}
+		}
+		if err := b.reserve(proto, port); err != nil {
 			last = err
 			continue
 		}
-		b.mu.Lock()
-		_, busy := b.inUse[port]
-		busy = busy || b.tainted[port]
-		var lock io.Closer
-		if !busy {
-			if lock, err = lockPort(proto, port); err == nil {
-				b.inUse[port] = lock
-			}
-		}
-		b.mu.Unlock()
-		switch {
-		case busy:
-			last = fmt.Errorf("port %d is in use by another cell", port)
-		case err != nil:
+		if _, err := Probe(proto, port); err != nil {
+			b.Release(port, false)
 			last = err
-		default:
-			return port, nil
+			continue
 		}
+		return port, nil
 	}
 	return 0, fmt.Errorf("%w after %d tries: %v", ErrNoCleanPort, tries, last)
 }
 
+// reserve books port for proto, unless a cell of this book holds it or left
+// TIME_WAIT entries on it, and locks it against other runs.
+func (b *Book) reserve(proto matrix.Proto, port uint16) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if _, busy := b.inUse[port]; busy {
+		return fmt.Errorf("port %d is in use by another cell", port)
+	}
+	if _, left := b.tainted[port]; left {
+		return fmt.Errorf("port %d holds TIME_WAIT entries of an earlier cell", port)
+	}
+	lock, err := lockPort(proto, port)
+	if err != nil {
+		return err
+	}
+	b.inUse[port] = lock
+	return nil
+}
+
 // Release gives a port back; taint says its user left TIME_WAIT entries on
-// it that could not be removed.
+// it that could not be removed: the port then stays locked until Close.
 func (b *Book) Release(port uint16, taint bool) {
 	b.mu.Lock()
-	if lock := b.inUse[port]; lock != nil {
+	defer b.mu.Unlock()
+	lock := b.inUse[port]
+	delete(b.inUse, port)
+	switch {
+	case taint:
+		b.tainted[port] = lock
+	case lock != nil:
 		lock.Close()
 	}
-	delete(b.inUse, port)
-	if taint {
-		b.tainted[port] = true
+}
+
+// Close lets go of the locks of tainted ports, at the end of a run; the
+// book still refuses those ports.
+func (b *Book) Close() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for port, lock := range b.tainted {
+		if lock != nil {
+			lock.Close()
+			b.tainted[port] = nil
+		}
 	}
-	b.mu.Unlock()
 }
 
 // probe is one bind a free port must pass: a plain socket of a family on
