@@ -32,7 +32,9 @@ func guest(run func(args []string, stdout, stderr io.Writer) int, args []string)
 		var out bytes.Buffer
 		code := run(args, &out, console)
 		fmt.Fprintf(console, "\n%s %d\n", beginMarker, code)
-		console.Write(out.Bytes())
+		if err := packObservation(console, out.Bytes()); err != nil {
+			fmt.Fprintf(console, "\n%s packing the observation: %v\n", failMarker, err)
+		}
 		fmt.Fprintf(console, "\n%s\n", endMarker)
 	}
 	unix.Sync()

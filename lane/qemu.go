@@ -296,7 +296,11 @@ func parseConsole(text string) (*matrix.Observation, error) {
 	if code, err := strconv.Atoi(strings.TrimSpace(codeText)); err != nil || code != 0 && code != innerIncomplete {
 		return nil, fmt.Errorf("bindmatrix in the guest exited with %s; console:\n%s", strings.TrimSpace(codeText), lastLines(text, 20))
 	}
-	return matrix.DecodeObservation("qemu guest console", []byte(body))
+	data, err := unpackObservation(body)
+	if err != nil {
+		return nil, fmt.Errorf("the guest's observation: %v", err)
+	}
+	return matrix.DecodeObservation("qemu guest console", data)
 }
 
 func lastLines(text string, n int) string {

@@ -1,6 +1,7 @@
 package lane
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"os/exec"
@@ -143,14 +144,22 @@ func TestParseConsole(t *testing.T) {
 	good := `{"schema":1,"platform":{"name":"linux","goos":"linux","goarch":"amd64","kernel":"6.1.0","go":"go1"},"cells":[
 {"proto":"tcp","family":"ipv4","first_addr":"specific","second_addr":"specific","state":"bound","first":"none","second":"none","outcome":"ok","native":0,"witness":"w","note":""}
 ]}`
+	var packed strings.Builder
+	if err := packObservation(&packed, []byte(good)); err != nil {
+		t.Fatal(err)
+	}
+	// The serial console turns \n into \r\n.
+	onConsole := strings.ReplaceAll(packed.String(), "\n", "\r\n")
 	for _, tc := range []struct {
 		name, console, wantErr string
 	}{
-		{"ok", "[ 0.1] booting\n" + beginMarker + " 0\n" + good + "\n" + endMarker + "\n[ 1.0] reboot: Power down\n", ""},
+		{"ok", "[ 0.1] booting\n" + beginMarker + " 0\n" + onConsole + "\n" + endMarker + "\n[ 1.0] reboot: Power down\n", ""},
 		{"panic", "[ 0.1] Kernel panic - not syncing: VFS\n", "printed no observation"},
-		{"cut off", beginMarker + " 0\n" + good[:40], "cut off"},
-		{"exit code", beginMarker + " 2\n" + good + "\n" + endMarker + "\n", "exited with 2"},
+		{"cut off", beginMarker + " 0\n" + onConsole[:40], "cut off"},
+		{"exit code", beginMarker + " 2\n" + onConsole + "\n" + endMarker + "\n", "exited with 2"},
 		{"setup", failMarker + " mount /proc: EPERM\n", "mount /proc"},
+		{"unpacked", beginMarker + " 0\n" + good + "\n" + endMarker + "\n", "not base64"},
+		{"damaged", beginMarker + " 0\n" + onConsole[:len(onConsole)-8] + "AAAA\n" + endMarker + "\n", "observation"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			obs, err := parseConsole(tc.console)
@@ -164,5 +173,30 @@ func TestParseConsole(t *testing.T) {
 				t.Errorf("parseConsole = %v, want an error saying %q", err, tc.wantErr)
 			}
 		})
+	}
+}
+
+// TestPackedObservationRoundTrips checks the console packing on a document
+// as large as the default matrix's, and that its lines stay short.
+func TestPackedObservationRoundTrips(t *testing.T) {
+	doc := []byte(strings.Repeat(`{"proto":"tcp","outcome":"bind:EADDRINUSE","witness":"getsockname 127.0.0.1:1471"}`+"\n", 30000))
+	var packed strings.Builder
+	if err := packObservation(&packed, doc); err != nil {
+		t.Fatal(err)
+	}
+	for i, line := range strings.Split(packed.String(), "\n") {
+		if len(line) > packLine {
+			t.Fatalf("line %d has %d characters, more than %d", i+1, len(line), packLine)
+		}
+	}
+	if packed.Len() > len(doc)/10 {
+		t.Errorf("packed %d bytes into %d: the console gains little", len(doc), packed.Len())
+	}
+	got, err := unpackObservation(packed.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, doc) {
+		t.Error("the unpacked document differs from the packed one")
 	}
 }

@@ -125,6 +125,11 @@ func marshal(v any) ([]byte, error) {
 	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
+// MaxObservationSize bounds an observation document: the largest matrix
+// (FreeBSD's, every process) is a few megabytes, so anything near this is
+// not an observation, and reading /dev/zero must end.
+const MaxObservationSize = 64 << 20
+
 // DecodeObservation reads an observation document. Every defect, from broken
 // JSON to a duplicate cell, is an *InputError naming file:line:col.
 func DecodeObservation(file string, data []byte) (*Observation, error) {

@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"strings"
 
+	"github.com/bindmatrix/bindmatrix/internal/child"
 	"github.com/bindmatrix/bindmatrix/internal/deliver"
 	"github.com/bindmatrix/bindmatrix/internal/sock"
 	"github.com/bindmatrix/bindmatrix/internal/socktable"
@@ -30,7 +31,35 @@ const portTries = 20
 
 // runCell asks one cell's question and records the answer with its evidence.
 func (w *worker) runCell(c matrix.Cell) matrix.Result {
-	first, port := w.runCellOnce(c)
+	return w.runCells([]matrix.Cell{c})[0]
+}
+
+// runCells asks the cells' questions, each on a port of its own, and
+// records the answers with their evidence. The cells are tried together:
+// every first socket is walked into its state, then every second socket's
+// attempt is made, a helper's attempts in one request, then the answers are
+// checked. A process switch per cell is what another process costs (under
+// QEMU's TCG and Wine, milliseconds), and together the cells share one.
+func (w *worker) runCells(cells []matrix.Cell) []matrix.Result {
+	trials := make([]*trial, len(cells))
+	for i, c := range cells {
+		trials[i] = w.begin(c)
+	}
+	for _, t := range trials {
+		w.finish(t)
+	}
+	w.end(trials)
+	results := make([]matrix.Result, len(cells))
+	for i, t := range trials {
+		results[i] = w.confirm(t.result, t.port)
+	}
+	return results
+}
+
+// confirm tries a cell again on fresh ports when its first answer, given
+// on port, may come from another program's socket.
+func (w *worker) confirm(first matrix.Result, port uint16) matrix.Result {
+	c := first.Cell
 	retry := func(r matrix.Result) bool {
 		return r.Outcome == matrix.Unreached || c.State == matrix.Closed && r.Outcome.Call() != ""
 	}
@@ -39,7 +68,7 @@ func (w *worker) runCell(c matrix.Cell) matrix.Result {
 	}
 	tries := []string{fmt.Sprintf("%s on port %d", first.Outcome, port)}
 	for len(tries) < cellTries {
-		again, againPort := w.runCellOnce(c)
+		again, againPort := w.tryCell(c)
 		if !retry(again) {
 			again.Note = strings.TrimPrefix(again.Note+"; after "+strings.Join(tries, ", "), "; ")
 			return again
@@ -50,56 +79,116 @@ func (w *worker) runCell(c matrix.Cell) matrix.Result {
 	return first
 }
 
-// runCellOnce runs a cell on a fresh port and returns the port it used.
-func (w *worker) runCellOnce(c matrix.Cell) (matrix.Result, uint16) {
-	r := matrix.Result{Cell: c}
+// tryCell runs a cell once, alone, on a fresh port and returns the port it
+// used.
+func (w *worker) tryCell(c matrix.Cell) (matrix.Result, uint16) {
+	t := w.begin(c)
+	w.finish(t)
+	w.end([]*trial{t})
+	return t.result, t.port
+}
+
+// trial is one try of a cell on a port of its own: its result so far, and
+// the sockets it holds until end.
+type trial struct {
+	result matrix.Result
+	port   uint16
+	first  *walk.Held // nil when no port was bound
+	// shared says a socket this cell did not make was on its port.
+	shared bool
+	// answer gives the second socket's attempt, made in begin (in this
+	// process) or asked of a helper there and read here; nil when the
+	// trial ended before the second socket.
+	answer func() (secondSocket, matrix.Outcome, int, error)
+	second secondSocket
+}
+
+// begin walks the cell's first socket into its state on a fresh port and
+// starts the second socket's attempt.
+func (w *worker) begin(c matrix.Cell) *trial {
+	t := &trial{result: matrix.Result{Cell: c}}
 	for _, o := range []matrix.Option{c.First, c.Second} {
 		if !sock.OptionExists(o) {
-			r.Outcome = matrix.Unsupported
-			r.Witness = "none needed: no socket was made"
-			r.Note = fmt.Sprintf("%s does not exist on %s", o, runtime.GOOS)
-			return r, 0
+			t.result.Outcome = matrix.Unsupported
+			t.result.Witness = "none needed: no socket was made"
+			t.result.Note = fmt.Sprintf("%s does not exist on %s", o, runtime.GOOS)
+			return t
 		}
 	}
 	first, err := w.walkFirst(c)
 	if first == nil {
-		return w.unreached(r, err), 0
+		t.result = w.unreached(t.result, err)
+		return t
 	}
-	shared := false // a socket this cell did not make was on its port
-	defer func() { w.book.Release(first.Port, first.Release() || shared) }()
-	r.Witness = first.Evidence
+	t.first, t.port = first, first.Port
+	t.result.Witness = first.Evidence
 	if err != nil {
-		return w.unreached(r, err), first.Port
+		t.result = w.unreached(t.result, err)
+		return t
 	}
 	if w.beforeSecond != nil {
 		w.beforeSecond(first)
 	}
-	second, outcome, native, err := w.attemptSecond(c, first.Port)
-	defer second.Close()
+	t.answer = w.attemptSecond(c, first.Port)
+	return t
+}
+
+// finish reads the second socket's answer, checks that it answers the
+// cell's question, and sees who receives where both sockets hold the port.
+func (w *worker) finish(t *trial) {
+	if t.answer == nil {
+		return
+	}
+	c := t.result.Cell
+	second, outcome, native, err := t.answer()
+	t.second = second
 	if err != nil {
-		r.Outcome = matrix.Unreached
-		r.Note = "second socket: " + err.Error()
-		return r, first.Port
+		t.result.Outcome = matrix.Unreached
+		t.result.Note = "second socket: " + err.Error()
+		return
 	}
-	if err := w.stillAlone(c, first, outcome); err != nil {
-		shared = true
-		return w.unreached(r, err), first.Port
+	if err := w.stillAlone(c, t.first, outcome); err != nil {
+		t.shared = true
+		t.result = w.unreached(t.result, err)
+		return
 	}
-	r.Outcome, r.Native = outcome, native
-	if r.Outcome == matrix.OK && matrix.DeliveryApplies(c) {
-		target := deliveryTarget(c, first.Port)
-		t, err := deliver.Run(deliver.Plan{Proto: c.Proto, To: target, Max: deliveryCount, Round: deliveryRound, StopWhenShared: true},
-			first.Receiver, second)
+	t.result.Outcome, t.result.Native = outcome, native
+	if outcome == matrix.OK && matrix.DeliveryApplies(c) {
+		target := deliveryTarget(c, t.port)
+		tally, err := deliver.Run(deliver.Plan{Proto: c.Proto, To: target, Max: deliveryCount, Round: deliveryRound, StopWhenShared: true},
+			t.first.Receiver, second)
 		switch {
 		case err != nil:
-			r.Outcome, r.Note = matrix.Unreached, err.Error()
-		case !t.Complete:
-			r.Outcome, r.Note = matrix.Unreached, t.Note(target, "the first socket", "the second")
+			t.result.Outcome, t.result.Note = matrix.Unreached, err.Error()
+		case !tally.Complete:
+			t.result.Outcome, t.result.Note = matrix.Unreached, tally.Note(target, "the first socket", "the second")
 		default:
-			r.Delivery, r.Note = deliveryVerdict(t.Received[0], t.Received[1]), t.Note(target, "the first socket", "the second")
+			t.result.Delivery = deliveryVerdict(tally.Received[0], tally.Received[1])
+			t.result.Note = tally.Note(target, "the first socket", "the second")
 		}
 	}
-	return r, first.Port
+}
+
+// end closes the trials' sockets and gives their ports back: the second
+// sockets first, a helper's closes in one request, then the first.
+func (w *worker) end(trials []*trial) {
+	for _, t := range trials {
+		switch s := t.second.(type) {
+		case nil:
+		case child.Socket:
+			s.CloseLater()
+		default:
+			s.Close()
+		}
+	}
+	for _, h := range w.helpers {
+		h.Flush() // a failure marks the helper dead, and its sockets died with it
+	}
+	for _, t := range trials {
+		if t.first != nil {
+			w.book.Release(t.first.Port, t.first.Release() || t.shared)
+		}
+	}
 }
 
 // stillAlone checks, once the second socket has its answer, that the
@@ -203,17 +292,23 @@ type secondSocket interface {
 
 // attemptSecond makes the second socket's attempt on port: open, set its
 // option, bind and, for TCP, listen, in this process or in the worker's
-// helper for the cell's process.
-func (w *worker) attemptSecond(c matrix.Cell, port uint16) (secondSocket, matrix.Outcome, int, error) {
+// helper for the cell's process. A helper's attempt is only asked here; the
+// function returned reads its answer.
+func (w *worker) attemptSecond(c matrix.Cell, port uint16) func() (secondSocket, matrix.Outcome, int, error) {
 	addr := sock.Addr(c.SecondFamily, c.SecondAddr, port)
 	if c.Process == matrix.SameProcess {
-		return sock.Attempt(c.SecondFamily, c.Proto, c.Second, addr)
+		s, outcome, native, err := sock.Attempt(c.SecondFamily, c.Proto, c.Second, addr)
+		return func() (secondSocket, matrix.Outcome, int, error) { return s, outcome, native, err }
 	}
 	h, err := w.helper(c.Process)
 	if err != nil {
-		return sock.Socket{}, "", 0, err
+		return func() (secondSocket, matrix.Outcome, int, error) { return nil, "", 0, err }
 	}
-	return h.Attempt(c.SecondFamily, c.Proto, c.Second, addr)
+	pending := h.Begin(c.SecondFamily, c.Proto, c.Second, addr)
+	return func() (secondSocket, matrix.Outcome, int, error) {
+		s, outcome, native, err := pending.Wait()
+		return s, outcome, native, err
+	}
 }
 
 // The delivery check: deliveryCount connections or datagrams at most, each

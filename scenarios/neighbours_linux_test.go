@@ -57,7 +57,7 @@ func TestAnInterloperLetsReusePortPassTimeWait(t *testing.T) {
 	defer func() { w.book.Release(first.Port, first.Release()) }()
 	interloper := reusePortInterloper(t, first.Port, false)
 	defer interloper.Close()
-	second, outcome, _, err := w.attemptSecond(timeWaitCell, first.Port)
+	second, outcome, _, err := w.attemptSecond(timeWaitCell, first.Port)()
 	if err != nil {
 		t.Fatal(err)
 	}

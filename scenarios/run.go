@@ -25,8 +25,9 @@ type Options struct {
 	Parallel int
 	// Progress, when set, is called after each cell with the count done.
 	Progress func(done, total int)
-	// CellTimeout bounds one cell; 0 means DefaultCellTimeout. A cell that
-	// takes longer is reported unreached and the run goes on.
+	// CellTimeout bounds one cell, or one batch of cells run together; 0
+	// means DefaultCellTimeout. A cell that takes longer is reported
+	// unreached and the run goes on.
 	CellTimeout time.Duration
 	// Repeat runs the cells this many times (0 or 1: once), for soaks: a
 	// cell whose answer changes between runs is a flip, reported unreached
@@ -42,6 +43,11 @@ type Options struct {
 // with 16 and 21 s with 32. Each worker may start a helper process per
 // other-process kind, so it is a number, not a multiple of the CPUs.
 const waitingWorkers = 16
+
+// batchCells is how many cells a worker runs together (runCells): enough
+// that a helper process wakes once for many cells' second sockets, few
+// enough that the ports held at once stay few.
+const batchCells = 8
 
 // DefaultCellTimeout is far above what any cell takes (microseconds to a
 // few milliseconds; seconds under Wine): only a hung cell reaches it.
@@ -114,20 +120,24 @@ func runOnce(cells []matrix.Cell, opt Options) *matrix.Observation {
 			w := newWorker(book, shared)
 			defer func() { w.close() }()
 			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(cells) {
+				start := int(next.Add(batchCells) - batchCells)
+				if start >= len(cells) {
 					return
 				}
-				r, finished := w.runWithin(cells[i], timeout)
+				batch := cells[start:min(start+batchCells, len(cells))]
+				rs, finished := w.runWithin(batch, timeout)
 				if !finished {
-					// The hung cell keeps its worker's witness and helpers
-					// (closing them under it would be a race); this
-					// goroutine goes on with new ones, and a witness of
-					// its own: the shared one may be what hung.
+					// The hung cells keep their worker's witness and
+					// helpers (closing them under it would be a race);
+					// this goroutine goes on with new ones, and a witness
+					// of its own: the shared one may be what hung.
 					w = newWorker(book, nil)
+					if len(batch) > 1 {
+						rs, w = runAlone(w, batch, timeout, book)
+					}
 				}
-				results[i] = r
-				n := int(done.Add(1))
+				copy(results[start:], rs)
+				n := int(done.Add(int64(len(batch))))
 				if opt.Progress != nil {
 					opt.Progress(n, len(cells))
 				}
@@ -224,22 +234,43 @@ func (w *worker) close() {
 // beforeCell runs before each cell; a test makes a cell hang with it.
 var beforeCell = func(matrix.Cell) {}
 
-// runWithin runs a cell with a time limit. A cell past it is left to finish
-// on its own (it closes its own sockets when it does) and reported
-// unreached; finished says whether it came back in time.
-func (w *worker) runWithin(c matrix.Cell, timeout time.Duration) (r matrix.Result, finished bool) {
-	result := make(chan matrix.Result, 1)
+// runWithin runs cells together with a time limit. Cells past it are left
+// to finish on their own (they close their own sockets when they do) and
+// reported unreached; finished says whether they came back in time.
+func (w *worker) runWithin(cells []matrix.Cell, timeout time.Duration) (rs []matrix.Result, finished bool) {
+	result := make(chan []matrix.Result, 1)
 	go func() {
-		beforeCell(c)
-		result <- w.runCell(c)
+		for _, c := range cells {
+			beforeCell(c)
+		}
+		result <- w.runCells(cells)
 	}()
 	timer := time.NewTimer(timeout)
 	defer timer.Stop()
 	select {
-	case r := <-result:
-		return r, true
+	case rs := <-result:
+		return rs, true
 	case <-timer.C:
-		return matrix.Result{Cell: c, Outcome: matrix.Unreached,
-			Note: fmt.Sprintf("the cell did not finish within %v", timeout)}, false
+		rs := make([]matrix.Result, len(cells))
+		for i, c := range cells {
+			rs[i] = matrix.Result{Cell: c, Outcome: matrix.Unreached,
+				Note: fmt.Sprintf("the cell did not finish within %v", timeout)}
+		}
+		return rs, false
 	}
+}
+
+// runAlone runs cells one at a time on w after their batch hung, so that
+// only the cell that hangs is reported for it, and returns the worker to go
+// on with: a new one for each cell that hangs again.
+func runAlone(w *worker, cells []matrix.Cell, timeout time.Duration, book *ports.Book) ([]matrix.Result, *worker) {
+	rs := make([]matrix.Result, len(cells))
+	for i, c := range cells {
+		r, finished := w.runWithin([]matrix.Cell{c}, timeout)
+		rs[i] = r[0]
+		if !finished {
+			w = newWorker(book, nil)
+		}
+	}
+	return rs, w
 }

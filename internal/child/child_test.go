@@ -221,3 +221,47 @@ func TestServeSteps(t *testing.T) {
 		}
 	}
 }
+
+// TestBegunAttemptsAnswerInAnyOrder: attempts begun together are answered
+// each as alone, whatever order they are waited for in, with closes queued
+// between them; and far more than fit in the pipes do not block.
+func TestBegunAttemptsAnswerInAnyOrder(t *testing.T) {
+	h := startHelper(t, SameUser)
+	_, busy := listener(t, matrix.None)
+	free := netip.AddrPortFrom(busy.Addr(), 0)
+	here, inUse, _, err := sock.Attempt(matrix.SockIPv4, matrix.TCP, matrix.None, busy)
+	if err != nil || inUse.Call() != "bind" {
+		t.Fatalf("a bind over a listener in this process: %s %v, want a bind error", inUse, err)
+	}
+	here.Close()
+	var pending []Pending
+	var wants []matrix.Outcome
+	for i := range 3 * maxInFlight {
+		if i%2 == 0 {
+			pending = append(pending, h.Begin(matrix.SockIPv4, matrix.TCP, matrix.None, busy))
+			wants = append(wants, inUse)
+		} else {
+			pending = append(pending, h.Begin(matrix.SockIPv4, matrix.UDP, matrix.None, free))
+			wants = append(wants, matrix.OK)
+		}
+	}
+	for i := len(pending) - 1; i >= 0; i-- {
+		s, outcome, _, err := pending[i].Wait()
+		if err != nil {
+			t.Fatalf("attempt %d: %v", i, err)
+		}
+		if outcome != wants[i] {
+			t.Errorf("attempt %d: %s, want %s", i, outcome, wants[i])
+		}
+		if err := s.CloseLater(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := h.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	// The closes were taken: a request after them is answered.
+	if _, outcome, _, err := h.Attempt(matrix.SockIPv4, matrix.UDP, matrix.None, free); err != nil || outcome != matrix.OK {
+		t.Errorf("an attempt after the closes: %s %v", outcome, err)
+	}
+}

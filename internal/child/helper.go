@@ -24,21 +24,30 @@ const Patience = 10 * time.Second
 
 // Helper is the parent's handle on one helper process. Its methods may be
 // called from one goroutine at a time.
+//
+// Requests may be sent ahead of their answers (Begin, CloseLater): they
+// wait in a buffer until the next wait for an answer or Flush sends them
+// together, and the helper answers a read's worth of them with one write.
+// A process switch per cell is what another process costs, and under
+// emulation (QEMU's TCG, Wine's server) it costs milliseconds.
 type Helper struct {
 	user    User
 	cmd     *exec.Cmd
-	in      io.WriteCloser
-	out     *os.File      // the helper's answers
-	answers *bufio.Reader // reads out, a frame per read where it can
+	pipe    io.WriteCloser // the helper's standard input
+	in      *bufio.Writer  // requests not yet sent, to pipe
+	out     *os.File       // the helper's answers
+	answers *bufio.Reader  // reads out, many frames per read where it can
 	stderr  *tailBuffer
 	seq     uint64
-	// unanswered counts closes sent without waiting for their answers:
-	// the next request's wait takes them first (the pipe keeps the order).
-	unanswered int
-	nextID     uint32
-	dead       error // why the helper is gone, once it is
-	waited     chan struct{}
-	once       sync.Once
+	// awaited lists the requests sent whose answers are still to be read,
+	// in the order sent: the pipe keeps it, so answers come in it too.
+	awaited []sent
+	// early holds answers read before anyone asked for them.
+	early  map[uint64]Response
+	nextID uint32
+	dead   error // why the helper is gone, once it is
+	waited chan struct{}
+	once   sync.Once
 }
 
 // User says whom a helper runs as: the parent's own user, or another one
@@ -81,7 +90,7 @@ func Start(user User) (*Helper, error) {
 			return nil, err
 		}
 	}
-	in, err := cmd.StdinPipe()
+	pipe, err := cmd.StdinPipe()
 	if err != nil {
 		releaseExecutable(user)
 		return nil, err
@@ -95,7 +104,8 @@ func Start(user User) (*Helper, error) {
 		releaseExecutable(user)
 		return nil, err
 	}
-	h := &Helper{user: user, cmd: cmd, in: in, out: out, answers: bufio.NewReader(out), stderr: &tailBuffer{}, waited: make(chan struct{})}
+	h := &Helper{user: user, cmd: cmd, pipe: pipe, in: bufio.NewWriterSize(pipe, frameBuffer), out: out,
+		answers: bufio.NewReaderSize(out, frameBuffer), stderr: &tailBuffer{}, early: map[uint64]Response{}, waited: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = w, h.stderr
 	err = cmd.Start()
 	w.Close()
@@ -108,23 +118,67 @@ func Start(user User) (*Helper, error) {
 	return h, nil
 }
 
-type reply struct {
-	resp Response
-	err  error
-}
-
 // Alive says the helper still answers.
 func (h *Helper) Alive() bool { return h.dead == nil }
 
-// do sends one request and waits for its answer.
-func (h *Helper) do(req Request) (Response, error) {
+// maxInFlight bounds the requests sent and not yet answered: far more, and
+// a helper blocked writing answers nobody reads and a parent blocked writing
+// requests could wait for each other, each pipe full.
+const maxInFlight = 128
+
+// sent is a request whose answer is still to be read; wanted says someone
+// will ask for it (nobody asks for a close's).
+type sent struct {
+	seq    uint64
+	wanted bool
+}
+
+// send queues req and returns its Seq; it reaches the helper with the next
+// flush.
+func (h *Helper) send(req Request, wanted bool) (uint64, error) {
+	for len(h.awaited) >= maxInFlight {
+		oldest := h.awaited[0]
+		resp, err := h.await(oldest.seq)
+		if err != nil {
+			return 0, err
+		}
+		if oldest.wanted {
+			h.early[oldest.seq] = resp
+		}
+	}
 	if h.dead != nil {
-		return Response{}, h.dead
+		return 0, h.dead
 	}
 	h.seq++
 	req.Seq = h.seq
 	if err := writeFrame(h.in, req); err != nil {
-		return Response{}, h.fail(fmt.Errorf("writing to it: %v", err))
+		return 0, h.fail(fmt.Errorf("writing to it: %v", err))
+	}
+	h.awaited = append(h.awaited, sent{req.Seq, wanted})
+	return req.Seq, nil
+}
+
+// Flush sends the requests queued so far.
+func (h *Helper) Flush() error {
+	if h.dead != nil {
+		return h.dead
+	}
+	if err := h.in.Flush(); err != nil {
+		return h.fail(fmt.Errorf("writing to it: %v", err))
+	}
+	return nil
+}
+
+// await returns the answer to request seq, sending what is queued first.
+// Answers to other requests read on the way are kept for their own await,
+// or dropped when nobody waits for them (a close's).
+func (h *Helper) await(seq uint64) (Response, error) {
+	if resp, ok := h.early[seq]; ok {
+		delete(h.early, seq)
+		return resp, nil
+	}
+	if err := h.Flush(); err != nil {
+		return Response{}, err
 	}
 	// The answer is read here, not by a goroutine of its own: a hand-over
 	// between goroutines costs as much as the round trip itself. A helper
@@ -132,26 +186,38 @@ func (h *Helper) do(req Request) (Response, error) {
 	var silent atomic.Bool
 	timer := time.AfterFunc(Patience, func() { silent.Store(true); h.cmd.Process.Kill() })
 	defer timer.Stop()
-	var r reply
-	for {
-		r = reply{}
-		r.err = readFrame(h.answers, &r.resp)
-		if r.err != nil || r.resp.Seq == req.Seq || h.unanswered == 0 {
-			break
+	for len(h.awaited) > 0 {
+		var resp Response
+		err := readFrame(h.answers, &resp)
+		switch {
+		case err != nil && silent.Load():
+			return Response{}, h.fail(fmt.Errorf("no answer within %v", Patience))
+		case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+			return Response{}, h.fail(errors.New("it exited"))
+		case err != nil:
+			return Response{}, h.fail(err)
+		case resp.Seq != h.awaited[0].seq:
+			return Response{}, h.fail(fmt.Errorf("answer %d where %d was due", resp.Seq, h.awaited[0].seq))
 		}
-		h.unanswered-- // a close's answer: nothing to report
+		due := h.awaited[0]
+		h.awaited = h.awaited[1:]
+		if resp.Seq == seq {
+			return resp, nil
+		}
+		if due.wanted {
+			h.early[resp.Seq] = resp
+		}
 	}
-	switch {
-	case r.err != nil && silent.Load():
-		return Response{}, h.fail(fmt.Errorf("no answer within %v", Patience))
-	case errors.Is(r.err, io.EOF) || errors.Is(r.err, io.ErrUnexpectedEOF):
-		return Response{}, h.fail(errors.New("it exited"))
-	case r.err != nil:
-		return Response{}, h.fail(r.err)
-	case r.resp.Seq != req.Seq:
-		return Response{}, h.fail(fmt.Errorf("answer %d to request %d", r.resp.Seq, req.Seq))
+	return Response{}, h.fail(fmt.Errorf("waiting for answer %d, which was never asked", seq))
+}
+
+// do sends one request and waits for its answer.
+func (h *Helper) do(req Request) (Response, error) {
+	seq, err := h.send(req, true)
+	if err != nil {
+		return Response{}, err
 	}
-	return r.resp, nil
+	return h.await(seq)
 }
 
 // fail marks the helper dead and stops it.
@@ -172,13 +238,36 @@ type Socket struct {
 // outcome is the answer; err says the attempt could not be made. The
 // socket is returned in every case, for the caller to close.
 func (h *Helper) Attempt(fam matrix.SocketFamily, proto matrix.Proto, opt matrix.Option, addr netip.AddrPort) (Socket, matrix.Outcome, int, error) {
+	return h.Begin(fam, proto, opt, addr).Wait()
+}
+
+// Pending is an attempt asked of a helper whose answer is still to come.
+type Pending struct {
+	s   Socket
+	seq uint64
+	err error
+}
+
+// Begin queues the request Attempt makes, without waiting: attempts begun
+// together reach the helper together, and are answered together.
+func (h *Helper) Begin(fam matrix.SocketFamily, proto matrix.Proto, opt matrix.Option, addr netip.AddrPort) Pending {
 	h.nextID++
 	s := Socket{h: h, id: h.nextID}
 	steps := []Step{Open, SetOption, Bind}
 	if proto == matrix.TCP {
 		steps = append(steps, Listen)
 	}
-	resp, err := h.do(Request{Socket: s.id, Steps: steps, Family: fam, Proto: proto, Option: opt, Addr: addr})
+	seq, err := h.send(Request{Socket: s.id, Steps: steps, Family: fam, Proto: proto, Option: opt, Addr: addr}, true)
+	return Pending{s: s, seq: seq, err: err}
+}
+
+// Wait returns what Attempt would have.
+func (p Pending) Wait() (Socket, matrix.Outcome, int, error) {
+	s, h := p.s, p.s.h
+	if p.err != nil {
+		return s, "", 0, p.err
+	}
+	resp, err := h.await(p.seq)
 	if err == nil && resp.Error != "" {
 		err = fmt.Errorf("helper process (%s): %s", h.user, resp.Error)
 	}
@@ -205,23 +294,33 @@ func (s Socket) Drain() (int, error) {
 // the socket is closed before it does anything else asked of it. Closing a
 // socket of a dead helper does nothing: the helper's sockets died with it.
 func (s Socket) Close() error {
+	if err := s.CloseLater(); err != nil || s.h == nil {
+		return err
+	}
+	if s.h.dead != nil {
+		return nil
+	}
+	return s.h.Flush()
+}
+
+// CloseLater queues the close with the helper's other requests: it reaches
+// the helper with the next Flush or wait for an answer, and until then the
+// socket holds its port.
+func (s Socket) CloseLater() error {
 	h := s.h
 	if h == nil || h.dead != nil {
 		return nil
 	}
-	h.seq++
-	if err := writeFrame(h.in, Request{Seq: h.seq, Socket: s.id, Steps: []Step{Close}}); err != nil {
-		return h.fail(fmt.Errorf("writing to it: %v", err))
-	}
-	h.unanswered++
-	return nil
+	_, err := h.send(Request{Socket: s.id, Steps: []Step{Close}}, false)
+	return err
 }
 
 // Stop ends the helper: closing its input makes it close its sockets and
 // exit; one that does not within Patience is killed.
 func (h *Helper) Stop() {
 	h.once.Do(func() {
-		h.in.Close()
+		h.in.Flush() // the closes queued; the helper closes the rest anyway
+		h.pipe.Close()
 		select {
 		case <-h.waited:
 		case <-time.After(Patience):

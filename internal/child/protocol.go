@@ -57,6 +57,10 @@ type Response struct {
 	Error   string         `json:"error,omitempty"`
 }
 
+// frameBuffer is the size of the buffers frames pass through: a batch of
+// requests, or of their answers, in one read or write.
+const frameBuffer = 64 << 10
+
 // maxFrame bounds a frame: requests and answers are a few hundred bytes,
 // and a corrupt length must not make either side allocate gigabytes.
 const maxFrame = 64 << 10

@@ -25,9 +25,11 @@ var Role = reexec.Role{Name: RoleName, Main: func() int {
 }}
 
 // Serve answers requests from in on out until in ends; then it closes every
-// socket it still holds. A malformed frame ends it with an error.
-func Serve(in io.Reader, out io.Writer) error {
-	in = bufio.NewReader(in) // a frame per read
+// socket it still holds. A malformed frame ends it with an error. The
+// answers to the requests of one read go out in one write.
+func Serve(input io.Reader, output io.Writer) error {
+	in := bufio.NewReaderSize(input, frameBuffer)
+	out := bufio.NewWriterSize(output, frameBuffer)
 	sockets := map[uint32]sock.Socket{}
 	defer func() {
 		for _, s := range sockets {
@@ -35,6 +37,11 @@ func Serve(in io.Reader, out io.Writer) error {
 		}
 	}()
 	for {
+		if in.Buffered() == 0 {
+			if err := out.Flush(); err != nil {
+				return err
+			}
+		}
 		var req Request
 		if err := readFrame(in, &req); err != nil {
 			if errors.Is(err, io.EOF) {

@@ -97,11 +97,6 @@ func (s Source) read(filter matrix.Filter) (*matrix.Observation, error) {
 	return obs, nil
 }
 
-// MaxFileSize bounds an observation file: the largest matrix (FreeBSD's,
-// every process) writes a few megabytes, so anything near this is not an
-// observation, and reading /dev/zero must end.
-const MaxFileSize = 64 << 20
-
 // ReadFile reads an observation file, refusing one too large to be one.
 func ReadFile(file string) (*matrix.Observation, error) {
 	data, err := readLimited(file, "an observation")
@@ -126,12 +121,12 @@ func readLimited(file, what string) ([]byte, error) {
 		return nil, &matrix.InputError{File: file, Msg: err.Error()}
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	data, err := io.ReadAll(io.LimitReader(f, matrix.MaxObservationSize+1))
 	if err != nil {
 		return nil, &matrix.InputError{File: file, Msg: err.Error()}
 	}
-	if len(data) > MaxFileSize {
-		return nil, &matrix.InputError{File: file, Msg: fmt.Sprintf("larger than %d MiB: not %s", MaxFileSize>>20, what)}
+	if len(data) > matrix.MaxObservationSize {
+		return nil, &matrix.InputError{File: file, Msg: fmt.Sprintf("larger than %d MiB: not %s", matrix.MaxObservationSize>>20, what)}
 	}
 	return data, nil
 }

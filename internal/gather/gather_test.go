@@ -20,7 +20,7 @@ func TestReadFileRefusesWhatIsNoObservation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := f.Truncate(MaxFileSize + 1); err != nil {
+	if err := f.Truncate(matrix.MaxObservationSize + 1); err != nil {
 		t.Fatal(err)
 	}
 	f.Close()
