@@ -35,20 +35,13 @@ func (w *worker) runCell(c matrix.Cell) matrix.Result {
 }
 
 // runCells asks the cells' questions, each on a port of its own, and
-// records the answers with their evidence. The cells are tried together:
-// every first socket is walked into its state, then every second socket's
-// attempt is made, a helper's attempts in one request, then the answers are
-// checked. A process switch per cell is what another process costs (under
-// QEMU's TCG and Wine, milliseconds), and together the cells share one.
+// records the answers with their evidence.
 func (w *worker) runCells(cells []matrix.Cell) []matrix.Result {
 	trials := make([]*trial, len(cells))
 	for i, c := range cells {
-		trials[i] = w.begin(c)
+		trials[i] = w.prepare(c)
 	}
-	for _, t := range trials {
-		w.finish(t)
-	}
-	w.end(trials)
+	w.try(trials)
 	results := make([]matrix.Result, len(cells))
 	for i, t := range trials {
 		results[i] = w.confirm(t.result, t.port)
@@ -82,10 +75,29 @@ func (w *worker) confirm(first matrix.Result, port uint16) matrix.Result {
 // tryCell runs a cell once, alone, on a fresh port and returns the port it
 // used.
 func (w *worker) tryCell(c matrix.Cell) (matrix.Result, uint16) {
-	t := w.begin(c)
-	w.finish(t)
-	w.end([]*trial{t})
+	t := w.prepare(c)
+	w.try([]*trial{t})
 	return t.result, t.port
+}
+
+// try takes prepared trials together through each step: every first
+// socket's state proven, every second socket's attempt made (a helper's in
+// one request), every answer read and checked. Where a step costs a wait
+// for another process (a helper; a witness that reads whole tables: under
+// QEMU's TCG and Wine, milliseconds), the batch waits once, not per cell.
+func (w *worker) try(trials []*trial) {
+	w.prove(trials)
+	for _, t := range trials {
+		w.attempt(t)
+	}
+	for _, t := range trials {
+		w.answer(t)
+	}
+	after := w.tablesAfter(trials)
+	for _, t := range trials {
+		w.finish(t, after)
+	}
+	w.end(trials)
 }
 
 // trial is one try of a cell on a port of its own: its result so far, and
@@ -94,6 +106,9 @@ type trial struct {
 	result matrix.Result
 	port   uint16
 	first  *walk.Held // nil when no port was bound
+	// over says the result stands before any second socket: unsupported,
+	// or the first socket's state not reached.
+	over bool
 	// shared says a socket this cell did not make was on its port.
 	shared bool
 	// answer gives the second socket's attempt, made in begin (in this
@@ -101,12 +116,17 @@ type trial struct {
 	// trial ended before the second socket.
 	answer func() (secondSocket, matrix.Outcome, int, error)
 	second secondSocket
+	// What the answer was, once read.
+	outcome matrix.Outcome
+	native  int
+	err     error
 }
 
-// begin walks the cell's first socket into its state on a fresh port and
-// starts the second socket's attempt.
-func (w *worker) begin(c matrix.Cell) *trial {
-	t := &trial{result: matrix.Result{Cell: c}}
+// prepare walks the cell's first socket into its state on a fresh port;
+// where the witness reads whole tables, the proof of a connection's state
+// waits for prove.
+func (w *worker) prepare(c matrix.Cell) *trial {
+	t := &trial{result: matrix.Result{Cell: c}, over: true}
 	for _, o := range []matrix.Option{c.First, c.Second} {
 		if !sock.OptionExists(o) {
 			t.result.Outcome = matrix.Unsupported
@@ -121,33 +141,97 @@ func (w *worker) begin(c matrix.Cell) *trial {
 		return t
 	}
 	t.first, t.port = first, first.Port
-	t.result.Witness = first.Evidence
 	if err != nil {
 		t.result = w.unreached(t.result, err)
 		return t
 	}
-	if w.beforeSecond != nil {
-		w.beforeSecond(first)
-	}
-	t.answer = w.attemptSecond(c, first.Port)
+	t.over = false
 	return t
 }
 
-// finish reads the second socket's answer, checks that it answers the
-// cell's question, and sees who receives where both sockets hold the port.
-func (w *worker) finish(t *trial) {
+// prove proves the states prepare left pending, from one read of the
+// tables begun after every trial was prepared.
+func (w *worker) prove(trials []*trial) {
+	var tables []socktable.Entry
+	read := false
+	for _, t := range trials {
+		if t.over || !t.first.Pending() {
+			continue
+		}
+		if !read {
+			// Every table: an IPv4 connection of a dual-stack socket is in
+			// the IPv6 one. Without a read, each proof asks the witness.
+			tables, _ = w.witness.(witness.Snapshotter).Snapshot(netip.AddrPortFrom(netip.IPv4Unspecified(), 0))
+			read = true
+		}
+		if err := t.first.Prove(tables); err != nil {
+			t.result, t.over = w.unreached(t.result, err), true
+		}
+	}
+}
+
+// attempt starts the second socket's attempt on the trial's port.
+func (w *worker) attempt(t *trial) {
+	if t.first != nil {
+		t.result.Witness = t.first.Evidence
+	}
+	if t.over {
+		return
+	}
+	if w.beforeSecond != nil {
+		w.beforeSecond(t.first)
+	}
+	t.answer = w.attemptSecond(t.result.Cell, t.port)
+}
+
+// answer reads the second socket's answer.
+func (w *worker) answer(t *trial) {
+	if t.answer != nil {
+		t.second, t.outcome, t.native, t.err = t.answer()
+	}
+}
+
+// tables is one read of the witness's whole tables, begun once the second
+// sockets of a batch had their answers.
+type tables struct {
+	entries []socktable.Entry
+	err     error
+}
+
+// tablesAfter reads the whole tables once for the trials' looks again at
+// their connections, where the witness reads whole tables for any question
+// (iphlpapi, netstat): one read then serves the batch. It is nil where the
+// witness answers each question on its own (sock_diag), or no trial asks.
+func (w *worker) tablesAfter(trials []*trial) *tables {
+	snap, ok := w.witness.(witness.Snapshotter)
+	if !ok {
+		return nil
+	}
+	for _, t := range trials {
+		if t.answer != nil && t.err == nil && t.first.Connection.Remote.IsValid() {
+			// Every table: an IPv4 connection of a dual-stack socket is in
+			// the IPv6 one.
+			entries, err := snap.Snapshot(netip.AddrPortFrom(netip.IPv4Unspecified(), 0))
+			return &tables{entries, err}
+		}
+	}
+	return nil
+}
+
+// finish checks that the second socket's answer answers the cell's
+// question, and sees who receives where both sockets hold the port.
+func (w *worker) finish(t *trial, after *tables) {
 	if t.answer == nil {
 		return
 	}
 	c := t.result.Cell
-	second, outcome, native, err := t.answer()
-	t.second = second
-	if err != nil {
+	second, outcome, native := t.second, t.outcome, t.native
+	if t.err != nil {
 		t.result.Outcome = matrix.Unreached
-		t.result.Note = "second socket: " + err.Error()
+		t.result.Note = "second socket: " + t.err.Error()
 		return
 	}
-	if err := w.stillAlone(c, t.first, outcome); err != nil {
+	if err := w.stillAlone(c, t.first, outcome, after); err != nil {
 		t.shared = true
 		t.result = w.unreached(t.result, err)
 		return
@@ -198,9 +282,11 @@ func (w *worker) end(trials []*trial) {
 // see it cheaply (listeners, UDP sockets). Another program's socket there
 // can change the answer: a same-user socket with SO_REUSEADDR and
 // SO_REUSEPORT beside a TIME_WAIT entry lets a SO_REUSEPORT bind pass it.
-func (w *worker) stillAlone(c matrix.Cell, first *walk.Held, outcome matrix.Outcome) error {
+// The connection is looked for in after when the batch read the tables,
+// else asked of the witness.
+func (w *worker) stillAlone(c matrix.Cell, first *walk.Held, outcome matrix.Outcome, after *tables) error {
 	if conn := first.Connection; conn.Remote.IsValid() {
-		e, found, err := w.witness.Lookup(conn.Local, conn.Remote)
+		e, found, err := w.lookAgain(conn.Local, conn.Remote, after)
 		switch {
 		case err != nil:
 			return fmt.Errorf("looking again for the %s entry %v<->%v after the second bind: %w", conn.State, conn.Local, conn.Remote, err)
@@ -230,6 +316,19 @@ func (w *worker) stillAlone(c matrix.Cell, first *walk.Held, outcome matrix.Outc
 		return fmt.Errorf("port %d: %d %s sockets on it where the cell has %d (%s)", first.Port, len(on), c.Proto, want, describe(on))
 	}
 	return nil
+}
+
+// lookAgain finds the connection local<->remote in after, or asks the
+// witness when the batch read no tables.
+func (w *worker) lookAgain(local, remote netip.AddrPort, after *tables) (socktable.Entry, bool, error) {
+	if after == nil {
+		return w.witness.Lookup(local, remote)
+	}
+	if after.err != nil {
+		return socktable.Entry{}, false, after.err
+	}
+	e, found := socktable.Find(after.entries, local, remote)
+	return e, found, nil
 }
 
 // describe names sockets in a note: address, state and owner.
@@ -271,7 +370,7 @@ func (w *worker) walkFirst(c matrix.Cell) (*walk.Held, error) {
 		if err != nil {
 			return nil, err
 		}
-		held, err := walk.Walk(spec, port, w.witness)
+		held, err := walk.Prepare(spec, port, w.witness)
 		if held != nil {
 			return held, err
 		}
