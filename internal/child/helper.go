@@ -121,10 +121,12 @@ func Start(user User) (*Helper, error) {
 // Alive says the helper still answers.
 func (h *Helper) Alive() bool { return h.dead == nil }
 
-// maxInFlight bounds the requests sent and not yet answered: far more, and
-// a helper blocked writing answers nobody reads and a parent blocked writing
-// requests could wait for each other, each pipe full.
-const maxInFlight = 128
+// maxInFlight bounds the requests sent and not yet answered. A helper
+// blocked writing answers nobody reads and a parent blocked writing
+// requests would wait for each other, each pipe full; an answer is under
+// 100 bytes and a pipe holds 4 KB on Windows, so 32 unread answers never
+// fill one, and the helper never blocks while the parent writes.
+const maxInFlight = 32
 
 // sent is a request whose answer is still to be read; wanted says someone
 // will ask for it (nobody asks for a close's).
