@@ -41,6 +41,12 @@ type Table struct {
 	// What Accept needs to write the file back with its comments.
 	header  []string // lines before the first cell; directives as directiveSlot
 	trailer []string // comment and blank lines after the last cell
+	// An unknown cell right below another one shares its reason (it has
+	// none of its own): follows names the cell above it, reasonOf the
+	// reason's lines, so that Format keeps the two together or says the
+	// reason again.
+	follows  map[Cell]Cell
+	reasonOf map[Cell][]string
 }
 
 // directiveSlot stands in the header for a directive line, so that Format
@@ -117,7 +123,7 @@ func ReadTable(fsys fs.FS, dir, platform string) (*Table, error) {
 
 // ParseTable parses a table. Every defect is an *InputError naming file:line.
 func ParseTable(file string, data []byte) (*Table, error) {
-	t := &Table{File: file, Entries: map[Cell]Entry{}}
+	t := &Table{File: file, Entries: map[Cell]Entry{}, follows: map[Cell]Cell{}, reasonOf: map[Cell][]string{}}
 	if bytes.HasPrefix(data, []byte("\xef\xbb\xbf")) {
 		return nil, inputErrorf(file, 1, 1, "byte order mark at the start: save the file as plain UTF-8")
 	}
@@ -127,6 +133,8 @@ func ParseTable(file string, data []byte) (*Table, error) {
 	}
 	var pending []string // comments waiting for the next cell
 	lastUnknown := false // the cell above was unknown: its reason holds for this one too
+	var last Cell        // the cell above
+	var lastReason []string
 	for i, raw := range lines {
 		n := i + 1
 		if strings.HasSuffix(raw, "\r") {
@@ -172,14 +180,23 @@ func ParseTable(file string, data []byte) (*Table, error) {
 		if hasComment {
 			e.Comment = strings.TrimSpace(comment)
 		}
-		if e.Outcome == Unknown && e.Comment == "" && !hasReason(pending) && !(lastUnknown && len(pending) == 0) {
-			return nil, inputErrorf(file, n, 1, "outcome unknown needs a reason: a comment on the line, or directly above it or above the unknown cells it follows")
+		if e.Outcome == Unknown {
+			switch {
+			case e.Comment != "":
+				lastReason = []string{"# " + e.Comment}
+			case hasReason(pending):
+				lastReason = reasonLines(pending)
+			case lastUnknown && len(pending) == 0:
+				t.follows[cell], t.reasonOf[cell] = last, lastReason
+			default:
+				return nil, inputErrorf(file, n, 1, "outcome unknown needs a reason: a comment on the line, or directly above it or above the unknown cells it follows")
+			}
 		}
 		if err := t.checkEvidence(e); err != nil {
 			return nil, inputErrorf(file, n, columnOf(raw, words, len(tableColumns)-1), "%v", err)
 		}
 		t.Entries[cell] = e
-		lastUnknown = e.Outcome == Unknown
+		lastUnknown, last = e.Outcome == Unknown, cell
 		pending = nil
 	}
 	if len(t.Entries) == 0 {
@@ -194,6 +211,17 @@ func ParseTable(file string, data []byte) (*Table, error) {
 		return nil, inputErrorf(file, 0, 0, "no 'provenance observed|documented ...' line")
 	}
 	return t, nil
+}
+
+// reasonLines are the comment lines of comments that give a reason.
+func reasonLines(comments []string) []string {
+	var lines []string
+	for _, c := range comments {
+		if hasReason([]string{c}) {
+			lines = append(lines, strings.TrimSpace(c))
+		}
+	}
+	return lines
 }
 
 func hasReason(comments []string) bool {
@@ -579,15 +607,46 @@ func (t *Table) Format() []byte {
 		}
 		directives = directives[min(n, len(directives)):]
 	}
-	for i, c := range t.Cells() {
+	// Cells go in canonical order, but an unknown cell that shares the
+	// reason of the unknown cell above it stays right below that cell; one
+	// whose cell above is gone or known now gets the reason said again.
+	shares := func(c Cell) bool {
 		e := t.Entries[c]
-		if i == 0 && !slices.Contains(e.Above, columnHeading()) {
-			b.WriteString(columnHeading() + "\n")
+		return e.Outcome == Unknown && e.Comment == "" && !hasReason(e.Above)
+	}
+	below := map[Cell][]Cell{}
+	kept := map[Cell]bool{}
+	for _, c := range t.Cells() {
+		if above, ok := t.follows[c]; ok && shares(c) && t.Entries[above].Outcome == Unknown {
+			below[above] = append(below[above], c)
+			kept[c] = true
 		}
-		for _, l := range e.Above {
+	}
+	written, lastUnknown := 0, false
+	var write func(c Cell)
+	write = func(c Cell) {
+		e := t.Entries[c]
+		above := e.Above
+		if written == 0 && !slices.Contains(above, columnHeading()) {
+			above = append([]string{columnHeading()}, above...)
+		}
+		if shares(c) && !(lastUnknown && len(above) == 0) {
+			above = append(slices.Clip(above), t.reasonOf[c]...)
+		}
+		for _, l := range above {
 			b.WriteString(l + "\n")
 		}
 		b.WriteString(cellLine(c, e) + "\n")
+		written++
+		lastUnknown = e.Outcome == Unknown
+		for _, next := range below[c] {
+			write(next)
+		}
+	}
+	for _, c := range t.Cells() {
+		if !kept[c] {
+			write(c)
+		}
 	}
 	for _, l := range t.trailer {
 		b.WriteString(l + "\n")

@@ -1,6 +1,7 @@
 package matrix
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"strings"
@@ -295,5 +296,45 @@ func TestAcceptOfAnotherKernelThatAgreesIsRecorded(t *testing.T) {
 	again.Accept(differing, Provenance{Kind: "observed", Text: "linux kernel 4.19.0"})
 	if again.Provenance[0].Text != "linux kernel 4.19.0" {
 		t.Errorf("a differing whole run did not become the table's origin: %+v", again.Provenance)
+	}
+}
+
+// TestUnknownCellsKeepTheirSharedReason: unknown cells that share the
+// reason above the first of them stay together in Format's canonical order;
+// one whose cell above became known gets the reason written again, so that
+// the table still parses.
+func TestUnknownCellsKeepTheirSharedReason(t *testing.T) {
+	// Out of canonical order: the closed cell sorts between the two unknown
+	// established ones.
+	text := "platform linux\nprovenance observed here\n" +
+		"tcp ipv4 closed wildcard wildcard SO_REUSEADDR none ok\n" +
+		"# nobody has run these\n" +
+		"tcp ipv4 established specific specific none SO_REUSEPORT unknown\n" +
+		"tcp ipv6 established specific specific none SO_REUSEPORT unknown\n"
+	table, err := ParseTable("matrix/expected/linux.txt", []byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	formatted := table.Format()
+	if _, err := ParseTable("matrix/expected/linux.txt", formatted); err != nil {
+		t.Fatalf("the formatted table does not parse: %v\n%s", err, formatted)
+	}
+	if n := strings.Count(string(formatted), "nobody has run these"); n != 1 {
+		t.Errorf("the shared reason is written %d times, want once:\n%s", n, formatted)
+	}
+	head := NewCell(TCP, IPv4, Established, Specific, Specific, None, ReusePort)
+	e := table.Entries[head]
+	e.Outcome = OK // as accept does once a run answers the cell
+	table.Entries[head] = e
+	formatted = table.Format()
+	again, err := ParseTable("matrix/expected/linux.txt", formatted)
+	if err != nil {
+		t.Fatalf("once the first unknown cell is known, the table does not parse: %v\n%s", err, formatted)
+	}
+	if n := strings.Count(string(formatted), "nobody has run these"); n != 2 {
+		t.Errorf("the reason is written %d times, want twice (above the head, and again for the cell that shared it):\n%s", n, formatted)
+	}
+	if !bytes.Equal(again.Format(), formatted) {
+		t.Error("Format is not stable once the reason is written again")
 	}
 }
