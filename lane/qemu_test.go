@@ -159,7 +159,7 @@ func TestParseConsole(t *testing.T) {
 		{"exit code", beginMarker + " 2\n" + onConsole + "\n" + endMarker + "\n", "exited with 2"},
 		{"setup", failMarker + " mount /proc: EPERM\n", "mount /proc"},
 		{"unpacked", beginMarker + " 0\n" + good + "\n" + endMarker + "\n", "not base64"},
-		{"damaged", beginMarker + " 0\n" + onConsole[:len(onConsole)-8] + "AAAA\n" + endMarker + "\n", "observation"},
+		{"damaged", beginMarker + " 0\n" + onConsole[:len(onConsole)-8] + "AAAA\n" + endMarker + "\n", "unpacking the observation"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			obs, err := parseConsole(tc.console)

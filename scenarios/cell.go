@@ -160,8 +160,12 @@ func (w *worker) prove(trials []*trial) {
 		}
 		if !read {
 			// Every table: an IPv4 connection of a dual-stack socket is in
-			// the IPv6 one. Without a read, each proof asks the witness.
-			tables, _ = w.witness.(witness.Snapshotter).Snapshot(netip.AddrPortFrom(netip.IPv4Unspecified(), 0))
+			// the IPv6 one. A read that failed, even in part, proves
+			// nothing: each proof then asks the witness and says its error.
+			var err error
+			if tables, err = w.witness.(witness.Snapshotter).Snapshot(netip.AddrPortFrom(netip.IPv4Unspecified(), 0)); err != nil {
+				tables = nil
+			}
 			read = true
 		}
 		if err := t.first.Prove(tables); err != nil {
@@ -254,7 +258,7 @@ func (w *worker) finish(t *trial, after *tables) {
 }
 
 // end closes the trials' sockets and gives their ports back: the second
-// sockets first, a helper's closes in one request, then the first.
+// sockets first, a helper's closes together, then the first.
 func (w *worker) end(trials []*trial) {
 	for _, t := range trials {
 		switch s := t.second.(type) {
@@ -265,8 +269,11 @@ func (w *worker) end(trials []*trial) {
 			s.Close()
 		}
 	}
+	// The helper must have closed before the ports go back: another worker
+	// may take one at once, and where the witness lists no neighbours
+	// (Windows) nothing would see the helper's socket still on it.
 	for _, h := range w.helpers {
-		h.Flush() // a failure marks the helper dead, and its sockets died with it
+		h.Settle() // a failure marks the helper dead, and its sockets died with it
 	}
 	for _, t := range trials {
 		if t.first != nil {

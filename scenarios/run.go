@@ -231,8 +231,9 @@ func (w *worker) close() {
 	}
 }
 
-// beforeCell runs before each cell; a test makes a cell hang with it.
-var beforeCell = func(matrix.Cell) {}
+// beforeCell, when set, runs before each cell; a test makes a cell hang
+// with it. Atomic: a hung cell's goroutine may read it after the test ends.
+var beforeCell atomic.Pointer[func(matrix.Cell)]
 
 // runWithin runs cells together with a time limit. Cells past it are left
 // to finish on their own (they close their own sockets when they do) and
@@ -240,8 +241,10 @@ var beforeCell = func(matrix.Cell) {}
 func (w *worker) runWithin(cells []matrix.Cell, timeout time.Duration) (rs []matrix.Result, finished bool) {
 	result := make(chan []matrix.Result, 1)
 	go func() {
-		for _, c := range cells {
-			beforeCell(c)
+		if hook := beforeCell.Load(); hook != nil {
+			for _, c := range cells {
+				(*hook)(c)
+			}
 		}
 		result <- w.runCells(cells)
 	}()

@@ -16,12 +16,13 @@ func TestHungCellIsUnreachedAndTheRunGoesOn(t *testing.T) {
 	hung := cells[5]
 	release := make(chan struct{})
 	defer close(release)
-	beforeCell = func(c matrix.Cell) {
+	hang := func(c matrix.Cell) {
 		if c == hung {
 			<-release
 		}
 	}
-	defer func() { beforeCell = func(matrix.Cell) {} }()
+	beforeCell.Store(&hang)
+	defer beforeCell.Store(nil)
 
 	obs := Run(cells, Options{Parallel: 2, CellTimeout: time.Second})
 	for i, r := range obs.Cells {

@@ -265,3 +265,34 @@ func TestBegunAttemptsAnswerInAnyOrder(t *testing.T) {
 		t.Errorf("an attempt after the closes: %s %v", outcome, err)
 	}
 }
+
+// TestSettleWaitsForTheCloses: once Settle returns, a close queued with
+// CloseLater has been done, and the port is free again; before, it is not.
+func TestSettleWaitsForTheCloses(t *testing.T) {
+	h := startHelper(t, SameUser)
+	port, err := ports.Probe(matrix.TCP, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := sock.Addr(matrix.SockIPv4, matrix.Specific, port)
+	s, outcome, _, err := h.Attempt(matrix.SockIPv4, matrix.TCP, matrix.None, at)
+	if err != nil || outcome != matrix.OK {
+		t.Fatalf("%s %v", outcome, err)
+	}
+	if err := s.CloseLater(); err != nil {
+		t.Fatal(err)
+	}
+	early, busy, _, _ := sock.Attempt(matrix.SockIPv4, matrix.TCP, matrix.None, at)
+	early.Close()
+	if busy.Call() != "bind" {
+		t.Fatalf("a bind while the close was only queued: %s, want a bind error (else the test proves nothing)", busy)
+	}
+	if err := h.Settle(); err != nil {
+		t.Fatal(err)
+	}
+	here, outcome, _, err := sock.Attempt(matrix.SockIPv4, matrix.TCP, matrix.None, at)
+	if err != nil || outcome != matrix.OK {
+		t.Errorf("a bind after Settle: %s %v, want ok: the helper had not closed", outcome, err)
+	}
+	here.Close()
+}

@@ -123,10 +123,12 @@ func (h *Helper) Alive() bool { return h.dead == nil }
 
 // maxInFlight bounds the requests sent and not yet answered. A helper
 // blocked writing answers nobody reads and a parent blocked writing
-// requests would wait for each other, each pipe full; an answer is under
-// 100 bytes and a pipe holds 4 KB on Windows, so 32 unread answers never
-// fill one, and the helper never blocks while the parent writes.
-const maxInFlight = 32
+// requests would wait for each other, each pipe full; an answer is at most
+// about 200 bytes (its error is cut at maxError) and a pipe holds 4 KB on
+// Windows, so 16 unread answers never fill one, and the helper never
+// blocks while the parent writes. A batch of cells has 8 attempts, then 8
+// closes, in flight.
+const maxInFlight = 16
 
 // sent is a request whose answer is still to be read; wanted says someone
 // will ask for it (nobody asks for a close's).
@@ -179,15 +181,19 @@ func (h *Helper) await(seq uint64) (Response, error) {
 		delete(h.early, seq)
 		return resp, nil
 	}
-	if err := h.Flush(); err != nil {
-		return Response{}, err
-	}
 	// The answer is read here, not by a goroutine of its own: a hand-over
 	// between goroutines costs as much as the round trip itself. A helper
-	// silent for Patience is killed, which ends the read.
+	// that takes our requests or answers them no sooner than Patience is
+	// killed, which ends the write or the read.
 	var silent atomic.Bool
 	timer := time.AfterFunc(Patience, func() { silent.Store(true); h.cmd.Process.Kill() })
 	defer timer.Stop()
+	if err := h.in.Flush(); err != nil {
+		if silent.Load() {
+			return Response{}, h.fail(fmt.Errorf("it took no request within %v", Patience))
+		}
+		return Response{}, h.fail(fmt.Errorf("writing to it: %v", err))
+	}
 	for len(h.awaited) > 0 {
 		var resp Response
 		err := readFrame(h.answers, &resp)
@@ -289,6 +295,24 @@ func (s Socket) Drain() (int, error) {
 		err = fmt.Errorf("helper process: %s", resp.Error)
 	}
 	return resp.Count, err
+}
+
+// Settle sends what is queued and reads every answer still due, keeping
+// those someone will ask for: once it returns, the helper has done all it
+// was asked, closes included.
+func (h *Helper) Settle() error {
+	if h.dead != nil {
+		return h.dead
+	}
+	if len(h.awaited) == 0 {
+		return h.Flush()
+	}
+	last := h.awaited[len(h.awaited)-1]
+	resp, err := h.await(last.seq)
+	if err == nil && last.wanted {
+		h.early[last.seq] = resp
+	}
+	return err
 }
 
 // Close closes the socket in the helper without waiting for the answer

@@ -32,9 +32,11 @@ func TestSmallPipesNeverDeadlock(t *testing.T) {
 		if err != nil {
 			t.Fatalf("attempt %d: %v", i, err)
 		}
-		s.CloseLater()
+		if err := s.CloseLater(); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if err := h.Flush(); err != nil {
+	if err := h.Settle(); err != nil {
 		t.Fatal(err)
 	}
 }

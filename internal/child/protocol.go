@@ -57,6 +57,10 @@ type Response struct {
 	Error   string         `json:"error,omitempty"`
 }
 
+// maxError bounds an answer's error text, so that answers stay small
+// enough for maxInFlight of them to fit in a pipe.
+const maxError = 120
+
 // frameBuffer is the size of the buffers frames pass through: a batch of
 // requests, or of their answers, in one read or write.
 const frameBuffer = 64 << 10

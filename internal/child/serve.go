@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"unicode/utf8"
 
 	"github.com/bindmatrix/bindmatrix/internal/reexec"
 	"github.com/bindmatrix/bindmatrix/internal/sock"
@@ -49,7 +50,15 @@ func Serve(input io.Reader, output io.Writer) error {
 			}
 			return err
 		}
-		if err := writeFrame(out, serveOne(sockets, req)); err != nil {
+		resp := serveOne(sockets, req)
+		if len(resp.Error) > maxError {
+			cut := maxError
+			for !utf8.ValidString(resp.Error[:cut]) {
+				cut--
+			}
+			resp.Error = resp.Error[:cut] + "…"
+		}
+		if err := writeFrame(out, resp); err != nil {
 			return err
 		}
 	}
