@@ -1,27 +1,13 @@
 package scenarios
 
 import (
-	"net/netip"
 	"strings"
-	"sync/atomic"
 	"testing"
 
-	"github.com/bindmatrix/bindmatrix/internal/socktable"
+	"github.com/bindmatrix/bindmatrix/internal/testenv"
 	"github.com/bindmatrix/bindmatrix/internal/witness"
 	"github.com/bindmatrix/bindmatrix/matrix"
 )
-
-// wholeTables plays a witness that reads whole tables (iphlpapi, netstat)
-// with sock_diag underneath, and counts its reads.
-type wholeTables struct {
-	*witness.SockDiag
-	reads atomic.Int64
-}
-
-func (w *wholeTables) Snapshot(netip.AddrPort) ([]socktable.Entry, error) {
-	w.reads.Add(1)
-	return w.Dump("tcp", 0, witness.AllStates)
-}
 
 // TestABatchLooksAgainInOneRead: where the witness reads whole tables, a
 // batch proves its connections' states in one read begun after the last
@@ -35,7 +21,7 @@ func TestABatchLooksAgainInOneRead(t *testing.T) {
 	}
 	defer diag.Close()
 	w := testWorker(t)
-	tables := &wholeTables{SockDiag: diag}
+	tables := &testenv.WholeTables{SockDiag: diag}
 	w.witness = tables
 	f, _ := matrix.ParseFilter("proto=tcp,family=ipv4,first_addr=specific,second_addr=specific,state=time_wait,state=established,first=none,first=SO_REUSEADDR,second=none,second=SO_REUSEADDR,second=SO_REUSEPORT,process=same,process=other")
 	cells := f.Cells()
@@ -50,9 +36,9 @@ func TestABatchLooksAgainInOneRead(t *testing.T) {
 			victim = trials[i]
 		}
 	}
-	before := tables.reads.Load()
+	before := tables.Reads.Load()
 	w.prove(trials)
-	if reads := tables.reads.Load() - before; reads != 1 {
+	if reads := tables.Reads.Load() - before; reads != 1 {
 		t.Errorf("the batch of %d cells read the tables %d times to prove its states, want once", len(cells), reads)
 	}
 	// As try does: every attempt asked, then every answer read.
@@ -74,13 +60,13 @@ func TestABatchLooksAgainInOneRead(t *testing.T) {
 	if err := diag.DestroyOwnTimeWait(e); err != nil {
 		t.Skipf("skipped: removing a TIME_WAIT entry needs CAP_NET_ADMIN (%v)", err)
 	}
-	before = tables.reads.Load()
+	before = tables.Reads.Load()
 	after := w.tablesAfter(trials)
 	for _, tr := range trials {
 		w.finish(tr, after)
 	}
 	w.end(trials)
-	if reads := tables.reads.Load() - before; reads != 1 {
+	if reads := tables.Reads.Load() - before; reads != 1 {
 		t.Errorf("the batch of %d cells read the tables %d times to look again, want once", len(cells), reads)
 	}
 	if r := victim.result; r.Outcome != matrix.Unreached || !strings.Contains(r.Note, "was gone") {

@@ -89,9 +89,9 @@ func TestHelperAnswersLikeThisProcess(t *testing.T) {
 	}
 }
 
-// TestHelperCountsConnections: a helper's listener counts what it takes.
-func TestHelperCountsConnections(t *testing.T) {
-	h := startHelper(t, SameUser)
+// helperListener makes h listen on a free loopback port.
+func helperListener(t *testing.T, h *Helper) (Socket, netip.AddrPort) {
+	t.Helper()
 	port, err := ports.Probe(matrix.TCP, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -99,8 +99,15 @@ func TestHelperCountsConnections(t *testing.T) {
 	at := sock.Addr(matrix.SockIPv4, matrix.Specific, port)
 	s, outcome, _, err := h.Attempt(matrix.SockIPv4, matrix.TCP, matrix.None, at)
 	if err != nil || outcome != matrix.OK {
-		t.Fatalf("%s %v", outcome, err)
+		t.Fatalf("a helper's listener: %s %v", outcome, err)
 	}
+	return s, at
+}
+
+// TestHelperCountsConnections: a helper's listener counts what it takes.
+func TestHelperCountsConnections(t *testing.T) {
+	h := startHelper(t, SameUser)
+	s, at := helperListener(t, h)
 	defer s.Close()
 	for range 3 {
 		c, _ := sock.Open(matrix.SockIPv4, matrix.TCP)
@@ -270,15 +277,7 @@ func TestBegunAttemptsAnswerInAnyOrder(t *testing.T) {
 // CloseLater has been done, and the port is free again; before, it is not.
 func TestSettleWaitsForTheCloses(t *testing.T) {
 	h := startHelper(t, SameUser)
-	port, err := ports.Probe(matrix.TCP, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	at := sock.Addr(matrix.SockIPv4, matrix.Specific, port)
-	s, outcome, _, err := h.Attempt(matrix.SockIPv4, matrix.TCP, matrix.None, at)
-	if err != nil || outcome != matrix.OK {
-		t.Fatalf("%s %v", outcome, err)
-	}
+	s, at := helperListener(t, h)
 	if err := s.CloseLater(); err != nil {
 		t.Fatal(err)
 	}

@@ -7,18 +7,11 @@ import (
 
 	"github.com/bindmatrix/bindmatrix/internal/ports"
 	"github.com/bindmatrix/bindmatrix/internal/socktable"
+	"github.com/bindmatrix/bindmatrix/internal/testenv"
 	"github.com/bindmatrix/bindmatrix/internal/walk"
 	"github.com/bindmatrix/bindmatrix/internal/witness"
 	"github.com/bindmatrix/bindmatrix/matrix"
 )
-
-// wholeTables plays a witness that reads whole tables (iphlpapi, netstat)
-// with sock_diag underneath.
-type wholeTables struct{ *witness.SockDiag }
-
-func (w wholeTables) Snapshot(netip.AddrPort) ([]socktable.Entry, error) {
-	return w.Dump("tcp", 0, witness.AllStates)
-}
 
 // TestPrepareLeavesTheProofToProve: with a witness that reads whole tables,
 // a connection's state is proven by Prove from tables read after Prepare,
@@ -30,7 +23,7 @@ func TestPrepareLeavesTheProofToProve(t *testing.T) {
 		t.Skipf("skipped: no sock_diag here (%v)", err)
 	}
 	defer diag.Close()
-	w := wholeTables{diag}
+	w := &testenv.WholeTables{SockDiag: diag}
 	book := ports.NewBook()
 	defer book.Close()
 	prepare := func(state matrix.State) *walk.Held {
