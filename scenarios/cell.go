@@ -111,9 +111,9 @@ type trial struct {
 	over bool
 	// shared says a socket this cell did not make was on its port.
 	shared bool
-	// answer gives the second socket's attempt, made in begin (in this
-	// process) or asked of a helper there and read here; nil when the
-	// trial ended before the second socket.
+	// answer gives the second socket's attempt, made by attempt (in this
+	// process) or asked of a helper there and read when called; nil when
+	// the trial ended before the second socket.
 	answer func() (secondSocket, matrix.Outcome, int, error)
 	second secondSocket
 	// What the answer was, once read.
