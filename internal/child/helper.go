@@ -123,11 +123,12 @@ func (h *Helper) Alive() bool { return h.dead == nil }
 
 // maxInFlight bounds the requests sent and not yet answered. A helper
 // blocked writing answers nobody reads and a parent blocked writing
-// requests would wait for each other, each pipe full; an answer is at most
-// about 200 bytes (its error is cut at maxError) and a pipe holds 4 KB on
-// Windows, so 16 unread answers never fill one, and the helper never
-// blocks while the parent writes. A batch of cells has 8 attempts, then 8
-// closes, in flight.
+// requests would wait for each other, each pipe full. An answer is at most
+// about 200 bytes (its error is cut at maxError), and a pipe holds at least
+// a page, 4 KB (Windows documents no size for CreatePipe's "default buffer
+// size"; Linux shrinks no pipe below a page), so 16 unread answers never
+// fill one, and the helper never blocks while the parent writes. A batch
+// of cells has 8 attempts, then 8 closes, in flight.
 const maxInFlight = 16
 
 // sent is a request whose answer is still to be read; wanted says someone

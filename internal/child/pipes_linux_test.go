@@ -10,8 +10,9 @@ import (
 	"github.com/bindmatrix/bindmatrix/matrix"
 )
 
-// TestSmallPipesNeverDeadlock shrinks the helper's pipes to one page, what
-// Windows gives an anonymous pipe, and sends far more attempts than fit
+// TestSmallPipesNeverDeadlock shrinks the helper's pipes to one page, the
+// least a pipe may hold (Windows documents no default size), and sends far
+// more attempts than fit
 // before reading any answer: the bound on requests in flight must keep the
 // helper from blocking on answers while the parent blocks on requests.
 func TestSmallPipesNeverDeadlock(t *testing.T) {
