@@ -12,9 +12,9 @@ import (
 
 // TestSmallPipesNeverDeadlock shrinks the helper's pipes to one page, the
 // least a pipe may hold (Windows documents no default size), and sends far
-// more attempts than fit
-// before reading any answer: the bound on requests in flight must keep the
-// helper from blocking on answers while the parent blocks on requests.
+// more attempts than fit before reading any answer: the bound on requests
+// in flight must keep the helper from blocking on answers while the parent
+// blocks on requests.
 func TestSmallPipesNeverDeadlock(t *testing.T) {
 	h := startHelper(t, SameUser)
 	for _, f := range []*os.File{h.pipe.(*os.File), h.out} {
