@@ -223,7 +223,7 @@ func (h *Held) Prove(tables []socktable.Entry) error {
 		if tables != nil {
 			e, found := socktable.Find(tables, h.Connection.Local, h.Connection.Remote)
 			if found && e.State == socktable.TimeWait {
-				h.timeWaitProven(e)
+				h.timeWaitProven(e, h.Connection.Local, h.Connection.Remote)
 				return nil
 			}
 		}
@@ -283,7 +283,7 @@ func (h *Held) proveTimeWait() error {
 			h.Connection = e // whatever state it is in, it is ours
 		}
 		if found && e.State == socktable.TimeWait {
-			h.timeWaitProven(e)
+			h.timeWaitProven(e, server, client)
 			return nil
 		}
 		if time.Now().After(deadline) {
@@ -298,8 +298,9 @@ func (h *Held) proveTimeWait() error {
 	}
 }
 
-func (h *Held) timeWaitProven(e socktable.Entry) {
-	server, client := h.Connection.Local, h.Connection.Remote
+// timeWaitProven records e, the TIME_WAIT entry of server<->client, as the
+// proof (the evidence names the addresses as the sockets gave them).
+func (h *Held) timeWaitProven(e socktable.Entry, server, client netip.AddrPort) {
 	h.Connection = e
 	h.Evidence = fmt.Sprintf("%s %s %s<->%s; listener and both ends closed", h.witness.Name(), e.State, server, client)
 }
