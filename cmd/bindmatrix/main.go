@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -124,13 +125,26 @@ const exitInterrupted = 130
 // QEMU) and temporary files, and the copy of the binary another user's
 // helpers run from. Helpers of this process exit on their own once their
 // input closes. It returns the function that stops listening.
+//
+// The command may end first, its lane having returned "interrupted": stop
+// then waits for the handler, so that the exit code is always 130 and the
+// clean-up always done.
 func stopOnInterrupt(stderr io.Writer) (stop func()) {
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	const (
+		running = iota
+		handling
+		ended
+	)
+	var state atomic.Int32
 	done := make(chan struct{})
 	go func() {
 		select {
 		case s := <-sigs:
+			if !state.CompareAndSwap(running, handling) {
+				return // the command ended first
+			}
 			fmt.Fprintf(stderr, "\nbindmatrix: %v: stopping what this run started\n", s)
 			lane.Interrupt()
 			if !lane.Wait(15 * time.Second) {
@@ -141,7 +155,13 @@ func stopOnInterrupt(stderr io.Writer) (stop func()) {
 		case <-done:
 		}
 	}()
-	return func() { signal.Stop(sigs); close(done) }
+	return func() {
+		signal.Stop(sigs)
+		if !state.CompareAndSwap(running, ended) {
+			select {} // the handler is stopping the lanes; it exits 130
+		}
+		close(done)
+	}
 }
 
 // errUsage marks an error in the command line itself.
