@@ -126,7 +126,8 @@ func (h *Helper) Alive() bool { return h.dead == nil }
 // requests would wait for each other, each pipe full. An answer is at most
 // about 200 bytes (its error is cut at maxError), and a pipe holds at least
 // a page, 4 KB (Windows documents no size for CreatePipe's "default buffer
-// size"; Linux shrinks no pipe below a page), so 16 unread answers never
+// size", learn.microsoft.com/en-us/windows/win32/api/namedpipeapi/nf-namedpipeapi-createpipe;
+// pipe(7): Linux rounds a smaller F_SETPIPE_SZ up to a page), so 16 unread answers never
 // fill one, and the helper never blocks while the parent writes. A batch
 // of cells has 8 attempts, then 8 closes, in flight.
 const maxInFlight = 16
