@@ -94,30 +94,49 @@ func (s *server) waitListening(wait time.Duration) ([]inventory.Socket, error) {
 }
 
 // sockets are the server's: those held by it or a process it started, or,
-// where the OS names no socket's owner (Wine's iphlpapi does not), those
+// where the OS records no socket's owner (Wine's iphlpapi does not), those
 // that appeared since it started.
 func (s *server) sockets() ([]inventory.Socket, error) {
 	all, err := inventory.List(inventory.Filter{})
 	if err != nil {
 		return nil, err
 	}
-	if !slices.ContainsFunc(all, func(x inventory.Socket) bool { return len(x.PIDs) > 0 }) {
-		appeared := slices.DeleteFunc(all, func(x inventory.Socket) bool {
-			return slices.ContainsFunc(s.before, func(b inventory.Socket) bool { return b.Proto == x.Proto && b.Local == x.Local })
-		})
-		for i := range appeared {
-			appeared[i].Command = strings.Join(s.args, " ")
-			appeared[i].Unknown = "this OS names no socket's owner; the socket is taken as the command's because it appeared after the command started"
-		}
-		return appeared, nil
+	if noOwnerRecorded(all) {
+		return appearedSince(all, s.before, strings.Join(s.args, " ")), nil
 	}
 	tree, err := inventory.Tree(s.cmd.Process.Pid)
 	if err != nil && !errors.Is(err, inventory.ErrNoProcess) {
 		return nil, err
 	}
+	return heldBy(all, tree), nil
+}
+
+// noOwnerRecorded says whether the OS records the owner of none of the
+// sockets. An owner recorded but not found (on Linux, a socket some other
+// program is handing over, or about to close) does not count: taking
+// such a socket for the server's would attack someone else's.
+func noOwnerRecorded(all []inventory.Socket) bool {
+	return !slices.ContainsFunc(all, func(x inventory.Socket) bool { return !x.Unrecorded })
+}
+
+// appearedSince are the sockets of all that were not among before, taken
+// as command's.
+func appearedSince(all, before []inventory.Socket, command string) []inventory.Socket {
+	appeared := slices.DeleteFunc(all, func(x inventory.Socket) bool {
+		return slices.ContainsFunc(before, func(b inventory.Socket) bool { return b.Proto == x.Proto && b.Local == x.Local })
+	})
+	for i := range appeared {
+		appeared[i].Command = command
+		appeared[i].Unknown = "this OS names no socket's owner; the socket is taken as the command's because it appeared after the command started"
+	}
+	return appeared
+}
+
+// heldBy are the sockets of all that a process of tree holds.
+func heldBy(all []inventory.Socket, tree []int) []inventory.Socket {
 	return slices.DeleteFunc(all, func(x inventory.Socket) bool {
 		return !slices.ContainsFunc(x.PIDs, func(p int) bool { return slices.Contains(tree, p) })
-	}), nil
+	})
 }
 
 func sameSockets(a, b []inventory.Socket) bool {

@@ -29,6 +29,11 @@ type Socket struct {
 	User    string
 	// Unknown says why the owner is not known, when it is not.
 	Unknown string
+	// Unrecorded says the OS's table records no owner for the socket
+	// (Wine's iphlpapi, sockstat's "?"), as against an owner not found:
+	// on Linux another user's descriptors, or a socket no descriptor
+	// holds while it travels between processes.
+	Unrecorded bool
 }
 
 // PID is the socket's first holder, 0 when unknown.

@@ -71,7 +71,7 @@ func fromEntries(entries []socktable.Entry, proto matrix.Proto, f Filter, whyUnk
 		if e.PID > 0 {
 			s.PIDs = []int{e.PID}
 		} else {
-			s.Unknown = whyUnknown
+			s.Unknown, s.Unrecorded = whyUnknown, true
 		}
 		index[e.Local] = len(out)
 		out = append(out, s)

@@ -60,7 +60,7 @@ func List(f Filter) ([]Socket, error) {
 					s.PIDs = []int{e.PID}
 					s.Command = command(e.PID)
 				} else {
-					s.Unknown = "the table names no owning process"
+					s.Unknown, s.Unrecorded = "the table names no owning process", true
 				}
 				if f.owned(s.PIDs) {
 					out = append(out, s)
