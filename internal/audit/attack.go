@@ -16,16 +16,21 @@ import (
 // attacker makes attempts from helper processes: one per user attempts run
 // as ("same" is the auditor's own user).
 type attacker struct {
-	helpers  map[string]*child.Helper
-	users    []string
-	deliver  bool
-	count    int
-	witness  witness.Witness
-	selfPIDs []int // the audit's own processes, whose sockets are not audited
+	helpers map[string]*child.Helper
+	users   []string
+	deliver bool
+	count   int
+	witness witness.Witness
+	// audited are all the sockets under audit; another's socket on one of
+	// their ports gets no test traffic.
+	audited []inventory.Socket
+	// noTraffic says why the socket being audited gets no test traffic,
+	// when it gets none.
+	noTraffic string
 }
 
-func newAttacker(users []string, deliverTraffic bool, count int, w witness.Witness) (*attacker, error) {
-	a := &attacker{helpers: map[string]*child.Helper{}, users: users, deliver: deliverTraffic, count: count, witness: w}
+func newAttacker(users []string, deliverTraffic bool, count int, w witness.Witness, audited []inventory.Socket) (*attacker, error) {
+	a := &attacker{helpers: map[string]*child.Helper{}, users: users, deliver: deliverTraffic, count: count, witness: w, audited: audited}
 	for _, u := range users {
 		h, err := child.Start(child.UserNamed(u))
 		if err != nil {
@@ -47,6 +52,10 @@ func (a *attacker) stop() {
 func (a *attacker) audit(s inventory.Socket) matrix.AuditSocket {
 	out := matrix.AuditSocket{Proto: s.Proto, Address: s.Local, Family: s.Family, PID: s.PID(),
 		Command: s.Command, User: s.User, Attempts: []matrix.Attempt{}, Note: s.Unknown}
+	a.noTraffic = ""
+	if a.deliver {
+		a.noTraffic = a.trafficForbidden(s)
+	}
 	for _, b := range plan(s.Family, s.Local.Addr()) {
 		for _, opt := range matrix.Options() {
 			if !sock.OptionExists(opt) {
@@ -85,6 +94,10 @@ func (a *attacker) attempt(s inventory.Socket, b bind, opt matrix.Option, user s
 	if outcome != matrix.OK || !a.deliver {
 		return at
 	}
+	if a.noTraffic != "" {
+		at.Note = a.noTraffic
+		return at
+	}
 	_, loop := reachOf(s.Family, s.Local.Addr()).overlap(reachOf(b.family, b.addr))
 	if !loop.IsValid() {
 		at.Note = "no delivery check: the socket does not serve loopback, and test traffic goes to loopback only"
@@ -112,6 +125,23 @@ func (a *attacker) attempt(s inventory.Socket, b bind, opt matrix.Option, user s
 		at.Note = t.Note(to, "the newcomer")
 	}
 	return at
+}
+
+// trafficForbidden says why s's port may get no test traffic: another
+// program's socket shares it, or that cannot be known. The helpers settle
+// first, so that no attempt of theirs is still on the port.
+func (a *attacker) trafficForbidden(s inventory.Socket) string {
+	for _, h := range a.helpers {
+		h.Settle()
+	}
+	others, err := othersOnPort(s.Proto, s.Local.Port(), a.audited)
+	switch {
+	case err != nil:
+		return fmt.Sprintf("no delivery check: the sockets sharing the port could not be listed: %v", err)
+	case len(others) > 0:
+		return "no delivery check: another program's socket shares the port and could receive the test traffic: " + namesOf(others)
+	}
+	return ""
 }
 
 // verdictOf concludes a socket's verdict from its attempts.

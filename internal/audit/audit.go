@@ -169,7 +169,7 @@ func Sockets(socks []inventory.Socket, opt Options) (*matrix.Audit, error) {
 
 // attack makes every attempt against every socket from helper processes.
 func attack(socks []inventory.Socket, opt Options, w witness.Witness) ([]matrix.AuditSocket, error) {
-	att, err := newAttacker(append([]string{"same"}, opt.As...), opt.Deliver, cmpOr(opt.DeliverCount, DefaultDeliverCount), w)
+	att, err := newAttacker(append([]string{"same"}, opt.As...), opt.Deliver, cmpOr(opt.DeliverCount, DefaultDeliverCount), w, socks)
 	if err != nil {
 		return nil, err
 	}

@@ -1,11 +1,14 @@
 package audit
 
 import (
+	"net/netip"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/bindmatrix/bindmatrix/internal/inventory"
+	"github.com/bindmatrix/bindmatrix/internal/sock"
 	"github.com/bindmatrix/bindmatrix/internal/testenv"
 	"github.com/bindmatrix/bindmatrix/matrix"
 )
@@ -95,5 +98,71 @@ func TestAnotherUserCannotJoin(t *testing.T) {
 	}
 	if byUser["same"] != matrix.OK || byUser["nobody"] != matrix.Failed("bind", "EADDRINUSE") {
 		t.Errorf("SO_REUSEPORT on %v: %v, want ok as the same user and bind:EADDRINUSE as nobody", at, byUser)
+	}
+}
+
+// TestNoTrafficReachesAnotherProgramsSocket: beside an audited UDP socket
+// on 0.0.0.0 another program's on 127.0.0.1 shares the port (as mDNS and
+// SSDP responders do); datagrams to 127.0.0.1 would reach it, not the
+// newcomer, so no attempt sends any. It received 192 before.
+func TestNoTrafficReachesAnotherProgramsSocket(t *testing.T) {
+	audited, outcome, _, err := sock.Attempt(matrix.SockIPv4, matrix.UDP, matrix.ReuseAddr, sock.Addr(matrix.SockIPv4, matrix.Wildcard, 0))
+	if err != nil || outcome != matrix.OK {
+		t.Fatalf("the audited socket: %s %v", outcome, err)
+	}
+	defer audited.Close()
+	at, _ := audited.LocalAddr()
+	another, outcome, _, err := sock.Attempt(matrix.SockIPv4, matrix.UDP, matrix.ReuseAddr, netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), at.Port()))
+	if err != nil || outcome != matrix.OK {
+		t.Fatalf("another program's socket: %s %v", outcome, err)
+	}
+	defer another.Close()
+	a, err := Sockets([]inventory.Socket{{Proto: matrix.UDP, Local: at, Family: matrix.SockIPv4, UID: -1, Command: "this test"}}, Options{Deliver: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := another.Drain(); err != nil || n != 0 {
+		t.Errorf("another program's socket received %d test datagrams (%v), want none", n, err)
+	}
+	bound := 0
+	for _, att := range a.Sockets[0].Attempts {
+		if att.Outcome != matrix.OK {
+			continue
+		}
+		bound++
+		if att.Delivery != nil || !strings.Contains(att.Note, "another program's socket shares the port") {
+			t.Errorf("%v %s %s: delivery %+v, note %q; want none, and the reason", att.Address, att.Family, att.Option, att.Delivery, att.Note)
+		}
+	}
+	if bound == 0 {
+		t.Errorf("no attempt bound beside a SO_REUSEADDR UDP socket: %+v", a.Sockets[0].Attempts)
+	}
+}
+
+// TestNoRestartConnectionReachesAnotherProgramsListener: another program's
+// SO_REUSEPORT listener shares the server's address (it listened first;
+// the server joined its group). Connections for the restart check would
+// be shared with it, so none is made and the restart is unreached, saying
+// why; no test traffic goes there either.
+func TestNoRestartConnectionReachesAnotherProgramsListener(t *testing.T) {
+	cmd, at := serverCommand(t, matrix.ReusePort)
+	another, outcome, _, err := sock.Attempt(matrix.SockIPv4, matrix.TCP, matrix.ReusePort, at)
+	if err != nil || outcome != matrix.OK {
+		t.Fatalf("another program's listener: %s %v", outcome, err)
+	}
+	defer another.Close()
+	a, err := Run(Request{Command: cmd, Wait: 10 * time.Second, Restart: true, Options: Options{Deliver: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Sockets) != 1 || a.Sockets[0].PID == os.Getpid() {
+		t.Fatalf("audited %+v, want the server's socket alone", a.Sockets)
+	}
+	if n, err := another.Drain(); err != nil || n != 0 {
+		t.Errorf("another program's listener got %d connections (%v), want none", n, err)
+	}
+	r := a.Restart
+	if r == nil || r.Verdict != matrix.RestartUnreached || !strings.Contains(r.Note, "shared with another program's sockets") {
+		t.Errorf("restart %+v, want unreached because another program shares the port", r)
 	}
 }

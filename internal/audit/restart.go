@@ -29,19 +29,38 @@ const timeWaitPatience = 2 * time.Second
 // new server, if one started (the caller stops it).
 func restartCheck(srv *server, socks []inventory.Socket, w witness.Witness, wait time.Duration, log io.Writer) (matrix.Restart, *server) {
 	r := matrix.Restart{Witness: w.Name()}
+	select {
+	case <-srv.exited:
+		r.Verdict, r.Note = matrix.RestartUnreached, fmt.Sprintf("the server exited (%v) before the restart check", srv.err)
+		return r, nil
+	default:
+	}
 	var listeners []netip.AddrPort // where clients connect, one per TCP listener on loopback
+	var shared []inventory.Socket  // another program's, on a listener's port
 	for _, s := range socks {
-		if s.Proto != matrix.TCP {
+		if s.Proto != matrix.TCP || !s.Local.Addr().IsUnspecified() && !s.Local.Addr().Unmap().IsLoopback() {
 			continue
 		}
-		if s.Local.Addr().IsUnspecified() || s.Local.Addr().Unmap().IsLoopback() {
-			_, at := sock.Loopback(s.Family, s.Local.Port())
-			listeners = append(listeners, at)
+		// A connection meant for the server could reach another's socket.
+		others, err := othersOnPort(matrix.TCP, s.Local.Port(), socks)
+		if err != nil {
+			srv.stop()
+			r.Verdict, r.Note = matrix.RestartUnreached, fmt.Sprintf("the sockets on port %d could not be listed: %v", s.Local.Port(), err)
+			return r, nil
 		}
+		if len(others) > 0 {
+			shared = append(shared, others...)
+			continue
+		}
+		_, at := sock.Loopback(s.Family, s.Local.Port())
+		listeners = append(listeners, at)
 	}
 	if len(listeners) == 0 {
 		srv.stop()
 		r.Verdict, r.Note = matrix.RestartUnreached, "the server has no TCP listener on loopback to connect to, so no TIME_WAIT entry could be made"
+		if len(shared) > 0 {
+			r.Note = "the server's TCP ports on loopback are shared with another program's sockets, which connections meant for it could reach: " + namesOf(shared)
+		}
 		return r, nil
 	}
 	type conn struct {
