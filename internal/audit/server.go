@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"slices"
 	"strings"
@@ -108,7 +109,7 @@ func (s *server) sockets() ([]inventory.Socket, error) {
 	if err != nil && !errors.Is(err, inventory.ErrNoProcess) {
 		return nil, err
 	}
-	return heldBy(all, tree), nil
+	return heldBy(all, tree, os.Getpid()), nil
 }
 
 // noOwnerRecorded says whether the OS records the owner of none of the
@@ -132,10 +133,13 @@ func appearedSince(all, before []inventory.Socket, command string) []inventory.S
 	return appeared
 }
 
-// heldBy are the sockets of all that a process of tree holds.
-func heldBy(all []inventory.Socket, tree []int) []inventory.Socket {
+// heldBy are the sockets of all that a process of tree holds, but not
+// self: a socket the audit holds too is its own, which the command
+// inherited (a descriptor without close-on-exec, from whoever started the
+// audit).
+func heldBy(all []inventory.Socket, tree []int, self int) []inventory.Socket {
 	return slices.DeleteFunc(all, func(x inventory.Socket) bool {
-		return !slices.ContainsFunc(x.PIDs, func(p int) bool { return slices.Contains(tree, p) })
+		return slices.Contains(x.PIDs, self) || !slices.ContainsFunc(x.PIDs, func(p int) bool { return slices.Contains(tree, p) })
 	})
 }
 

@@ -16,7 +16,8 @@ import (
 // all (Wine), those that appeared since it started. A socket whose
 // recorded owner was not found is someone else's: CI once saw the audit of
 // a Python server attack another test's UDP socket, listed while it was
-// closing, because no socket then had a holder found.
+// closing, because no socket then had a holder found. Nor is a socket the
+// audit holds too (pid 1 here), which the server inherited from it.
 func TestOnlyTheServersSocketsAreAttacked(t *testing.T) {
 	udp := func(port uint16) inventory.Socket {
 		return inventory.Socket{Proto: matrix.UDP, Local: netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), port), Family: matrix.SockIPv4}
@@ -25,8 +26,8 @@ func TestOnlyTheServersSocketsAreAttacked(t *testing.T) {
 	notFound.Unknown = "its holder was not found among the processes' descriptors"
 	unrecorded.Unknown, unrecorded.Unrecorded = "the table names no owning process", true
 	earlier.Unknown, earlier.Unrecorded = "the table names no owning process", true
-	held, other := udp(50234), udp(50235)
-	held.PIDs, other.PIDs = []int{20, 30}, []int{40}
+	held, other, inherited := udp(50234), udp(50235), udp(50236)
+	held.PIDs, other.PIDs, inherited.PIDs = []int{20, 30}, []int{40}, []int{1, 30}
 
 	if noOwnerRecorded([]inventory.Socket{notFound}) {
 		t.Errorf("a socket whose holder was not found counts as one whose owner the OS does not record")
@@ -42,7 +43,7 @@ func TestOnlyTheServersSocketsAreAttacked(t *testing.T) {
 	if len(got) != 1 || got[0].Local != unrecorded.Local || got[0].Command != "srv" {
 		t.Errorf("appeared since: %+v, want only %v, as srv's", got, unrecorded.Local)
 	}
-	if diff := cmp.Diff([]inventory.Socket{held}, heldBy([]inventory.Socket{notFound, held, other}, []int{10, 30}),
+	if diff := cmp.Diff([]inventory.Socket{held}, heldBy([]inventory.Socket{notFound, held, other, inherited}, []int{10, 30}, 1),
 		cmpopts.EquateComparable(netip.AddrPort{})); diff != "" {
 		t.Errorf("held by the tree (-want +got):\n%s", diff)
 	}

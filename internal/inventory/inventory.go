@@ -30,9 +30,10 @@ type Socket struct {
 	// Unknown says why the owner is not known, when it is not.
 	Unknown string
 	// Unrecorded says the OS's table records no owner for the socket
-	// (Wine's iphlpapi, sockstat's "?"), as against an owner not found:
-	// on Linux another user's descriptors, or a socket no descriptor
-	// holds while it travels between processes.
+	// (Wine's iphlpapi gives every row pid 0), as against an owner not
+	// found: another user's descriptors on Linux, a socket no descriptor
+	// holds while it travels between processes, sockstat's "?" for a
+	// socket whose process is gone.
 	Unrecorded bool
 }
 

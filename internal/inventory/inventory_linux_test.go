@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/bindmatrix/bindmatrix/matrix"
 )
 
 // TestASocketInFlightHasNoHolderButIsNotUnrecorded: a bound UDP socket
@@ -38,7 +40,7 @@ func TestASocketInFlightHasNoHolderButIsNotUnrecorded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := List(Filter{Port: port})
+	got, err := List(Filter{Protos: []matrix.Proto{matrix.UDP}, Port: port})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"errors"
+	"net/netip"
 	"os"
 	"os/exec"
 	"slices"
@@ -10,6 +11,7 @@ import (
 	"github.com/bindmatrix/bindmatrix/internal/host"
 	"github.com/bindmatrix/bindmatrix/internal/reexec"
 	"github.com/bindmatrix/bindmatrix/internal/sock"
+	"github.com/bindmatrix/bindmatrix/internal/socktable"
 	"github.com/bindmatrix/bindmatrix/matrix"
 )
 
@@ -88,5 +90,26 @@ func TestExistsRefusesMissingProcesses(t *testing.T) {
 		if err := Exists(pid); !errors.Is(err, ErrNoProcess) {
 			t.Errorf("pid %d: %v, want ErrNoProcess", pid, err)
 		}
+	}
+}
+
+// TestRowsOfOneSocketMerge: the rows a tool prints for one socket held by
+// several processes make one socket with every holder; a row naming none
+// (sockstat's "?", a process gone) leaves no reason once another names
+// one, and is never Unrecorded: the tool records owners.
+func TestRowsOfOneSocketMerge(t *testing.T) {
+	at := netip.MustParseAddrPort("0.0.0.0:80")
+	entries := []socktable.Entry{
+		{Proto: "tcp", Local: at, PID: -1, Command: "?"},
+		{Proto: "tcp", Local: at, PID: 12, Command: "nginx"},
+		{Proto: "tcp", Local: at, PID: 11},
+		{Proto: "tcp", Local: netip.MustParseAddrPort("0.0.0.0:81"), PID: -1},
+	}
+	got := fromEntries(entries, matrix.TCP, Filter{}, "no holder")
+	if len(got) != 2 || !slices.Equal(got[0].PIDs, []int{11, 12}) || got[0].Command != "nginx" || got[0].Unknown != "" || got[0].Unrecorded {
+		t.Errorf("port 80: %+v, want one socket of nginx held by 11 and 12, with no reason", got)
+	}
+	if len(got) == 2 && (got[1].Unknown != "no holder" || got[1].Unrecorded) {
+		t.Errorf("port 81: %+v, want no holder, with the reason, and not Unrecorded", got[1])
 	}
 }
