@@ -96,7 +96,7 @@ func Run(req Request) (*matrix.Audit, error) {
 		if srv, err = startServer(req.Command, req.Dir, req.Log); err != nil {
 			return nil, badInput("%v", err)
 		}
-		stopOnSignal := stopWithSignals(func() { srv.stop() })
+		stopOnSignal := stopWithSignals(stopRunning)
 		defer func() { stopOnSignal(); srv.stop() }()
 		socks, err = srv.waitListening(req.Wait)
 		if err != nil {

@@ -123,3 +123,27 @@ func TestAuditOfAPlainListener(t *testing.T) {
 	}
 	t.Logf("a plain listener on %v: %s", at, a.Verdict)
 }
+
+// TestStopRunningStopsEveryServer: an interrupt during the restart check
+// must stop the restarted server too, not only the first (it outlived the
+// audit before).
+func TestStopRunningStopsEveryServer(t *testing.T) {
+	var servers []*server
+	for range 2 {
+		cmd, _ := serverCommand(t, matrix.None)
+		s, err := startServer(cmd, "", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.stop()
+		servers = append(servers, s)
+	}
+	stopRunning()
+	for i, s := range servers {
+		select {
+		case <-s.exited:
+		default:
+			t.Errorf("server %d still runs after stopRunning", i)
+		}
+	}
+}

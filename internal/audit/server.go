@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"slices"
@@ -49,11 +50,39 @@ func startServer(args []string, dir string, log io.Writer) (*server, error) {
 	}
 	s.cmd.Stdout, s.cmd.Stderr = out, out
 	ownProcessGroup(s.cmd)
+	running.Lock()
+	defer running.Unlock()
 	if err := s.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting %s: %w", args[0], err)
 	}
-	go func() { s.err = s.cmd.Wait(); close(s.exited) }()
+	running.servers[s] = true
+	go func() {
+		s.err = s.cmd.Wait()
+		running.Lock()
+		delete(running.servers, s)
+		running.Unlock()
+		close(s.exited)
+	}()
 	return s, nil
+}
+
+// running are the servers started and not yet exited: an interrupt stops
+// them all, the restarted one included.
+var running = struct {
+	sync.Mutex
+	servers map[*server]bool
+}{servers: map[*server]bool{}}
+
+// stopRunning stops every server still running, together.
+func stopRunning() {
+	running.Lock()
+	servers := slices.Collect(maps.Keys(running.servers))
+	running.Unlock()
+	var wg sync.WaitGroup
+	for _, s := range servers {
+		wg.Go(s.stop)
+	}
+	wg.Wait()
 }
 
 // settle is how long the set of a server's sockets must stay the same

@@ -20,7 +20,7 @@ func stopWithSignals(stop func()) (done func()) {
 		select {
 		case sig := <-sigs:
 			stop()
-			fmt.Fprintf(os.Stderr, "bindmatrix audit: %v: stopped the server it started\n", sig)
+			fmt.Fprintf(os.Stderr, "bindmatrix audit: %v: stopped the servers it started\n", sig)
 			code := 1
 			if s, ok := sig.(syscall.Signal); ok {
 				code = 128 + int(s)
