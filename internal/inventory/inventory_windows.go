@@ -3,7 +3,6 @@ package inventory
 import (
 	"fmt"
 	"path/filepath"
-	"slices"
 	"strings"
 	"unsafe"
 
@@ -128,7 +127,8 @@ func Exists(pid int) error {
 // stillActive is STILL_ACTIVE, the exit code of a process that runs.
 const stillActive = 259
 
-// Tree is pid and its descendants, from a Toolhelp process snapshot.
+// Tree is pid and its descendants, from a Toolhelp process snapshot and
+// each process's creation time.
 func Tree(pid int) ([]int, error) {
 	if err := Exists(pid); err != nil {
 		return nil, err
@@ -138,14 +138,26 @@ func Tree(pid int) ([]int, error) {
 		return nil, fmt.Errorf("process snapshot: %w", err)
 	}
 	defer windows.CloseHandle(snap)
-	children := map[int][]int{}
+	var procs []process
 	var e windows.ProcessEntry32
 	e.Size = uint32(unsafe.Sizeof(e))
 	for err = windows.Process32First(snap, &e); err == nil; err = windows.Process32Next(snap, &e) {
-		p, parent := int(e.ProcessID), int(e.ParentProcessID)
-		if p != parent && !slices.Contains(children[parent], p) {
-			children[parent] = append(children[parent], p)
-		}
+		procs = append(procs, process{pid: int(e.ProcessID), parent: int(e.ParentProcessID), created: createdAt(e.ProcessID)})
 	}
-	return descendants(pid, children), nil
+	return descendants(pid, childrenOf(procs)), nil
+}
+
+// createdAt is when pid was created, 0 when it cannot be asked (another
+// user's, or gone).
+func createdAt(pid uint32) int64 {
+	h, err := windows.OpenProcess(windows.PROCESS_QUERY_LIMITED_INFORMATION, false, pid)
+	if err != nil {
+		return 0
+	}
+	defer windows.CloseHandle(h)
+	var created, exited, kernel, user windows.Filetime
+	if err := windows.GetProcessTimes(h, &created, &exited, &kernel, &user); err != nil {
+		return 0
+	}
+	return created.Nanoseconds()
 }
