@@ -38,7 +38,7 @@ func cmdAudit(args []string, stdout, stderr io.Writer) (int, error) {
 	pid := fs.Int("pid", 0, "audit every listening TCP and bound UDP socket of process `N`")
 	wait := fs.Duration("wait", 10*time.Second, "with a command: how long it may take to listen")
 	restart := fs.Bool("restart", false, "with a command: stop it while connections are open and check that it starts again while they sit in TIME_WAIT")
-	deliverTraffic := fs.Bool("deliver", false, "confirm each successful takeover with test connections or datagrams to the socket (default: on with a command, off for -port and -pid, where it would send traffic to a server someone else runs)")
+	deliverTraffic := fs.Bool("deliver", false, "confirm each successful takeover with test connections or datagrams to the socket (default: on with a command, off for -port and -pid, where it would send traffic to a server someone else runs, and for a socket only guessed to be the command's, under Wine; given, it reaches those too)")
 	count := fs.Int("count", audit.DefaultDeliverCount, "with -deliver: how many connections or datagrams to send")
 	var as users
 	fs.Var(&as, "as", "also make the attempts as `USER` (root only; not on Windows); repeat for more")
@@ -81,7 +81,7 @@ func cmdAudit(args []string, stdout, stderr io.Writer) (int, error) {
 	}
 	a, err := audit.Run(audit.Request{
 		Port: uint16(*port), Proto: p, PID: *pid, Command: command, Wait: *wait, Restart: *restart, Log: stderr,
-		Options: audit.Options{Deliver: *deliverTraffic, DeliverCount: *count, As: as},
+		Options: audit.Options{Deliver: *deliverTraffic, DeliverToGuessed: deliverSet && *deliverTraffic, DeliverCount: *count, As: as},
 	})
 	switch {
 	case errors.Is(err, audit.ErrBadInput):

@@ -20,7 +20,9 @@ type attacker struct {
 	users   []string
 	deliver bool
 	count   int
-	witness witness.Witness
+	// deliverToGuessed: see Options.DeliverToGuessed.
+	deliverToGuessed bool
+	witness          witness.Witness
 	// audited are all the sockets under audit; another's socket on one of
 	// their ports gets no test traffic.
 	audited []inventory.Socket
@@ -29,9 +31,10 @@ type attacker struct {
 	noTraffic string
 }
 
-func newAttacker(users []string, deliverTraffic bool, count int, w witness.Witness, audited []inventory.Socket) (*attacker, error) {
-	a := &attacker{helpers: map[string]*child.Helper{}, users: users, deliver: deliverTraffic, count: count, witness: w, audited: audited}
-	for _, u := range users {
+func newAttacker(opt Options, w witness.Witness, audited []inventory.Socket) (*attacker, error) {
+	a := &attacker{helpers: map[string]*child.Helper{}, users: append([]string{"same"}, opt.As...), deliver: opt.Deliver,
+		count: cmpOr(opt.DeliverCount, DefaultDeliverCount), deliverToGuessed: opt.DeliverToGuessed, witness: w, audited: audited}
+	for _, u := range a.users {
 		h, err := child.Start(child.UserNamed(u))
 		if err != nil {
 			a.stop()
@@ -127,10 +130,14 @@ func (a *attacker) attempt(s inventory.Socket, b bind, opt matrix.Option, user s
 	return at
 }
 
-// trafficForbidden says why s's port may get no test traffic: another
-// program's socket shares it, or that cannot be known. The helpers settle
+// trafficForbidden says why s's port may get no test traffic: s may not
+// be the command's, another program's socket shares the port, or that
+// cannot be known. The helpers settle
 // first, so that no attempt of theirs is still on the port.
 func (a *attacker) trafficForbidden(s inventory.Socket) string {
+	if s.Unrecorded && !a.deliverToGuessed {
+		return "no delivery check: this OS records no socket's owner, so the socket is only taken to be the command's, and may be another program's; -deliver sends the test traffic anyway"
+	}
 	for _, h := range a.helpers {
 		h.Settle()
 	}

@@ -52,6 +52,11 @@ type Options struct {
 	// connections or datagrams to the socket's loopback address.
 	Deliver      bool
 	DeliverCount int
+	// DeliverToGuessed lets Deliver reach a socket the OS records no owner
+	// for (Wine), taken as the command's only because it appeared after
+	// the command started: it may be another program's. An explicit
+	// -deliver sets it.
+	DeliverToGuessed bool
 	// As lists other users to make the attempts as too (root only).
 	As []string
 }
@@ -169,7 +174,7 @@ func Sockets(socks []inventory.Socket, opt Options) (*matrix.Audit, error) {
 
 // attack makes every attempt against every socket from helper processes.
 func attack(socks []inventory.Socket, opt Options, w witness.Witness) ([]matrix.AuditSocket, error) {
-	att, err := newAttacker(append([]string{"same"}, opt.As...), opt.Deliver, cmpOr(opt.DeliverCount, DefaultDeliverCount), w, socks)
+	att, err := newAttacker(opt, w, socks)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package audit
 import (
 	"net/netip"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -164,5 +165,28 @@ func TestNoRestartConnectionReachesAnotherProgramsListener(t *testing.T) {
 	r := a.Restart
 	if r == nil || r.Verdict != matrix.RestartUnreached || !strings.Contains(r.Note, "shared with another program's sockets") {
 		t.Errorf("restart %+v, want unreached because another program shares the port", r)
+	}
+}
+
+// TestNoTrafficToAGuessedSocketUnlessAsked: where the OS records no owner
+// (Wine), a command's sockets are a guess, and may be another program's:
+// they get test traffic only when it is asked for explicitly.
+func TestNoTrafficToAGuessedSocketUnlessAsked(t *testing.T) {
+	s, outcome, _, err := sock.Attempt(matrix.SockIPv4, matrix.UDP, matrix.ReuseAddr, sock.Addr(matrix.SockIPv4, matrix.Specific, 0))
+	if err != nil || outcome != matrix.OK {
+		t.Fatalf("the guessed socket: %s %v", outcome, err)
+	}
+	defer s.Close()
+	at, _ := s.LocalAddr()
+	guessed := inventory.Socket{Proto: matrix.UDP, Local: at, Family: matrix.SockIPv4, UID: -1, Unrecorded: true}
+	for _, asked := range []bool{false, true} {
+		a, err := Sockets([]inventory.Socket{guessed}, Options{Deliver: true, DeliverToGuessed: asked})
+		if err != nil {
+			t.Fatal(err)
+		}
+		delivered := slices.ContainsFunc(a.Sockets[0].Attempts, func(att matrix.Attempt) bool { return att.Delivery != nil })
+		if delivered != asked {
+			t.Errorf("asked explicitly %v: delivered %v (%+v)", asked, delivered, a.Sockets[0].Attempts)
+		}
 	}
 }
