@@ -26,9 +26,6 @@ type attacker struct {
 	// audited are all the sockets under audit; another's socket on one of
 	// their ports gets no test traffic.
 	audited []inventory.Socket
-	// noTraffic says why the socket being audited gets no test traffic,
-	// when it gets none.
-	noTraffic string
 }
 
 func newAttacker(opt Options, w witness.Witness, audited []inventory.Socket) (*attacker, error) {
@@ -55,10 +52,6 @@ func (a *attacker) stop() {
 func (a *attacker) audit(s inventory.Socket) matrix.AuditSocket {
 	out := matrix.AuditSocket{Proto: s.Proto, Address: s.Local, Family: s.Family, PID: s.PID(),
 		Command: s.Command, User: s.User, Attempts: []matrix.Attempt{}, Note: s.Unknown}
-	a.noTraffic = ""
-	if a.deliver {
-		a.noTraffic = a.trafficForbidden(s)
-	}
 	for _, b := range plan(s.Family, s.Local.Addr()) {
 		for _, opt := range matrix.Options() {
 			if !sock.OptionExists(opt) {
@@ -97,8 +90,8 @@ func (a *attacker) attempt(s inventory.Socket, b bind, opt matrix.Option, user s
 	if outcome != matrix.OK || !a.deliver {
 		return at
 	}
-	if a.noTraffic != "" {
-		at.Note = a.noTraffic
+	if why := a.trafficForbidden(s, at.Address); why != "" {
+		at.Note = why
 		return at
 	}
 	_, loop := reachOf(s.Family, s.Local.Addr()).overlap(reachOf(b.family, b.addr))
@@ -130,18 +123,20 @@ func (a *attacker) attempt(s inventory.Socket, b bind, opt matrix.Option, user s
 	return at
 }
 
-// trafficForbidden says why s's port may get no test traffic: s may not
-// be the command's, another program's socket shares the port, or that
-// cannot be known. The helpers settle
-// first, so that no attempt of theirs is still on the port.
-func (a *attacker) trafficForbidden(s inventory.Socket) string {
+// trafficForbidden says why s's port may get no test traffic now, with the
+// newcomer bound at newcomer: s may not be the command's, another
+// program's socket shares the port, or that cannot be known. The port is
+// listed right before the traffic, once the helpers have settled, so that
+// no earlier attempt of theirs is still on it.
+func (a *attacker) trafficForbidden(s inventory.Socket, newcomer netip.AddrPort) string {
 	if s.Unrecorded && !a.deliverToGuessed {
 		return "no delivery check: this OS records no socket's owner, so the socket is only taken to be the command's, and may be another program's; -deliver sends the test traffic anyway"
 	}
 	for _, h := range a.helpers {
 		h.Settle()
 	}
-	others, err := othersOnPort(s.Proto, s.Local.Port(), a.audited)
+	ours := append(slices.Clone(a.audited), inventory.Socket{Proto: s.Proto, Local: newcomer})
+	others, err := othersOnPort(s.Proto, s.Local.Port(), ours)
 	switch {
 	case err != nil:
 		return fmt.Sprintf("no delivery check: the sockets sharing the port could not be listed: %v", err)
