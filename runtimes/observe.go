@@ -99,7 +99,9 @@ func Observe(s Server, opt Options) (*matrix.Audit, error) {
 	var a *matrix.Audit
 	if opt.Under == "wine" {
 		args[0] = lane.WindowsPath(args[0])
-		a, err = lane.Audit(lane.Config{Under: "wine", Log: opt.Log}, append([]string{"-restart", "-wait", opt.Wait.String(), "--"}, args...))
+		// -deliver, given: under Wine a server's sockets are a guess (its
+		// iphlpapi names no owners), which gets test traffic only when asked.
+		a, err = lane.Audit(lane.Config{Under: "wine", Log: opt.Log}, append([]string{"-restart", "-deliver", "-wait", opt.Wait.String(), "--"}, args...))
 	} else {
 		a, err = audit.Run(audit.Request{Command: args, Dir: dir, Wait: opt.Wait, Restart: true,
 			Options: audit.Options{Deliver: true}, Log: opt.Log})

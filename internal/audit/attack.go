@@ -90,13 +90,13 @@ func (a *attacker) attempt(s inventory.Socket, b bind, opt matrix.Option, user s
 	if outcome != matrix.OK || !a.deliver {
 		return at
 	}
-	if why := a.trafficForbidden(s, at.Address); why != "" {
-		at.Note = why
-		return at
-	}
 	_, loop := reachOf(s.Family, s.Local.Addr()).overlap(reachOf(b.family, b.addr))
 	if !loop.IsValid() {
 		at.Note = "no delivery check: the socket does not serve loopback, and test traffic goes to loopback only"
+		return at
+	}
+	if why := a.trafficForbidden(s, at.Address, user); why != "" {
+		at.Note = why
 		return at
 	}
 	to := netip.AddrPortFrom(loop, s.Local.Port())
@@ -124,18 +124,18 @@ func (a *attacker) attempt(s inventory.Socket, b bind, opt matrix.Option, user s
 }
 
 // trafficForbidden says why s's port may get no test traffic now, with the
-// newcomer bound at newcomer: s may not be the command's, another
+// newcomer bound at newcomer by user's helper: s may not be the command's, another
 // program's socket shares the port, or that cannot be known. The port is
 // listed right before the traffic, once the helpers have settled, so that
 // no earlier attempt of theirs is still on it.
-func (a *attacker) trafficForbidden(s inventory.Socket, newcomer netip.AddrPort) string {
+func (a *attacker) trafficForbidden(s inventory.Socket, newcomer netip.AddrPort, user string) string {
 	if s.Unrecorded && !a.deliverToGuessed {
 		return "no delivery check: this OS records no socket's owner, so the socket is only taken to be the command's, and may be another program's; -deliver sends the test traffic anyway"
 	}
 	for _, h := range a.helpers {
 		h.Settle()
 	}
-	ours := append(slices.Clone(a.audited), inventory.Socket{Proto: s.Proto, Local: newcomer})
+	ours := append(slices.Clone(a.audited), inventory.Socket{Proto: s.Proto, Local: newcomer, PIDs: []int{a.helpers[user].Pid()}})
 	others, err := othersOnPort(s.Proto, s.Local.Port(), ours)
 	switch {
 	case err != nil:

@@ -126,8 +126,9 @@ func TestAuditOfAPlainListener(t *testing.T) {
 
 // TestStopRunningStopsEveryServer: an interrupt during the restart check
 // must stop the restarted server too, not only the first (it outlived the
-// audit before).
+// audit before), and no server may start after it.
 func TestStopRunningStopsEveryServer(t *testing.T) {
+	t.Cleanup(func() { running.Lock(); running.stopping = false; running.Unlock() })
 	var servers []*server
 	for range 2 {
 		cmd, _ := serverCommand(t, matrix.None)
@@ -136,6 +137,9 @@ func TestStopRunningStopsEveryServer(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer s.stop()
+		if _, err := s.waitListening(10 * time.Second); err != nil {
+			t.Fatal(err)
+		}
 		servers = append(servers, s)
 	}
 	stopRunning()
@@ -145,5 +149,12 @@ func TestStopRunningStopsEveryServer(t *testing.T) {
 		default:
 			t.Errorf("server %d still runs after stopRunning", i)
 		}
+	}
+	cmd, _ := serverCommand(t, matrix.None)
+	if s, err := startServer(cmd, "", nil); !errors.Is(err, errStopping) {
+		if s != nil {
+			s.stop()
+		}
+		t.Errorf("a server started after stopRunning: %v", err)
 	}
 }

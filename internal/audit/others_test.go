@@ -12,11 +12,19 @@ import (
 // audited one when it has its address and a holder in common (a forking
 // server's workers change); one audited socket accounts for one listed
 // socket, so where owners are not recorded a second socket on the address
-// is another program's.
+// is another program's. Rows merged on one address (lsof, sockstat) are
+// ours only if every holder is.
 func TestOthersAreThoseNoAuditedSocketAccountsFor(t *testing.T) {
 	tcp := func(addr string, pids ...int) inventory.Socket {
 		return inventory.Socket{Proto: matrix.TCP, Local: netip.MustParseAddrPort(addr), PIDs: pids}
 	}
+	merged := func(addr string, pids ...int) inventory.Socket {
+		s := tcp(addr, pids...)
+		s.Merged = true
+		return s
+	}
+	unrecorded := tcp("0.0.0.0:80")
+	unrecorded.Unrecorded = true
 	for _, tc := range []struct {
 		name             string
 		listed, audited  []inventory.Socket
@@ -28,6 +36,10 @@ func TestOthersAreThoseNoAuditedSocketAccountsFor(t *testing.T) {
 		{"a joiner of another process", []inventory.Socket{tcp("0.0.0.0:80", 10), tcp("0.0.0.0:80", 20)}, []inventory.Socket{tcp("0.0.0.0:80", 10)}, 1, "0.0.0.0:80"},
 		{"owners unrecorded, one each", []inventory.Socket{tcp("[::]:80"), tcp("0.0.0.0:80")}, []inventory.Socket{tcp("0.0.0.0:80"), tcp("[::]:80")}, 0, ""},
 		{"owners unrecorded, one more", []inventory.Socket{tcp("0.0.0.0:80"), tcp("0.0.0.0:80")}, []inventory.Socket{tcp("0.0.0.0:80")}, 1, "0.0.0.0:80"},
+		{"v4-mapped, listed as IPv4 (BSD)", []inventory.Socket{tcp("127.0.0.1:80", 5)}, []inventory.Socket{tcp("[::ffff:127.0.0.1]:80", 5)}, 0, ""},
+		{"the newcomer, owners unrecorded", []inventory.Socket{unrecorded}, []inventory.Socket{tcp("0.0.0.0:80", 5)}, 0, ""},
+		{"merged rows with a stranger", []inventory.Socket{merged("0.0.0.0:80", 10, 20)}, []inventory.Socket{tcp("0.0.0.0:80", 10)}, 1, "0.0.0.0:80"},
+		{"merged rows of the server and the newcomer", []inventory.Socket{merged("0.0.0.0:80", 5, 10)}, []inventory.Socket{tcp("0.0.0.0:80", 10), tcp("0.0.0.0:80", 5)}, 0, ""},
 		{"another protocol", []inventory.Socket{{Proto: matrix.UDP, Local: netip.MustParseAddrPort("0.0.0.0:80")}}, []inventory.Socket{tcp("0.0.0.0:80")}, 1, "0.0.0.0:80"},
 	} {
 		others := notAmong(tc.listed, tc.audited)

@@ -52,6 +52,9 @@ func startServer(args []string, dir string, log io.Writer) (*server, error) {
 	ownProcessGroup(s.cmd)
 	running.Lock()
 	defer running.Unlock()
+	if running.stopping {
+		return nil, errStopping
+	}
 	if err := s.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting %s: %w", args[0], err)
 	}
@@ -67,15 +70,20 @@ func startServer(args []string, dir string, log io.Writer) (*server, error) {
 }
 
 // running are the servers started and not yet exited: an interrupt stops
-// them all, the restarted one included.
+// them all, the restarted one included, and no server starts after it.
 var running = struct {
 	sync.Mutex
-	servers map[*server]bool
+	servers  map[*server]bool
+	stopping bool
 }{servers: map[*server]bool{}}
 
-// stopRunning stops every server still running, together.
+var errStopping = errors.New("the audit is stopping")
+
+// stopRunning stops every server still running, together, and any other
+// from starting: the process is about to exit.
 func stopRunning() {
 	running.Lock()
+	running.stopping = true
 	servers := slices.Collect(maps.Keys(running.servers))
 	running.Unlock()
 	var wg sync.WaitGroup
@@ -166,10 +174,20 @@ func appearedSince(all, before []inventory.Socket, command string) []inventory.S
 // self: a socket the audit holds too is its own, which the command
 // inherited (a descriptor without close-on-exec, from whoever started the
 // audit).
+//
+// Rows of several processes merged on one address (lsof, sockstat) keep
+// only the holders in tree: another program's among them is another
+// socket, which is not to get the server's test traffic.
 func heldBy(all []inventory.Socket, tree []int, self int) []inventory.Socket {
-	return slices.DeleteFunc(all, func(x inventory.Socket) bool {
+	held := slices.DeleteFunc(all, func(x inventory.Socket) bool {
 		return slices.Contains(x.PIDs, self) || !slices.ContainsFunc(x.PIDs, func(p int) bool { return slices.Contains(tree, p) })
 	})
+	for i, x := range held {
+		if x.Merged {
+			held[i].PIDs = slices.DeleteFunc(slices.Clone(x.PIDs), func(p int) bool { return !slices.Contains(tree, p) })
+		}
+	}
+	return held
 }
 
 func sameSockets(a, b []inventory.Socket) bool {

@@ -121,6 +121,9 @@ func Start(user User) (*Helper, error) {
 // Alive says the helper still answers.
 func (h *Helper) Alive() bool { return h.dead == nil }
 
+// Pid is the helper's process ID.
+func (h *Helper) Pid() int { return h.cmd.Process.Pid }
+
 // maxInFlight bounds the requests sent and not yet answered. A helper
 // blocked writing answers nobody reads and a parent blocked writing
 // requests would wait for each other, each pipe full. An answer is at most

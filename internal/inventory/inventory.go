@@ -29,6 +29,10 @@ type Socket struct {
 	User    string
 	// Unknown says why the owner is not known, when it is not.
 	Unknown string
+	// Merged says the socket is rows of several processes on one address:
+	// lsof and sockstat name no socket, so these may be several sockets
+	// (a forking server's one, or another program's SO_REUSEPORT joiner).
+	Merged bool
 	// Unrecorded says the OS's table records no owner for the socket
 	// (Wine's iphlpapi gives every row pid 0), as against an owner not
 	// found: another user's descriptors on Linux, a socket no descriptor

@@ -93,10 +93,11 @@ func TestExistsRefusesMissingProcesses(t *testing.T) {
 	}
 }
 
-// TestRowsOfOneSocketMerge: the rows a tool prints for one socket held by
-// several processes make one socket with every holder; a row naming none
-// (sockstat's "?", a process gone) leaves no reason once another names
-// one, and is never Unrecorded: the tool records owners.
+// TestRowsOfOneSocketMerge: the rows a tool prints for one address make
+// one socket with every holder, marked Merged (they may be several
+// sockets); a row naming none (sockstat's "?", a process gone) leaves no
+// reason once another names one, and is never Unrecorded: the tool
+// records owners. Two rows of one process are one socket.
 func TestRowsOfOneSocketMerge(t *testing.T) {
 	at := netip.MustParseAddrPort("0.0.0.0:80")
 	entries := []socktable.Entry{
@@ -104,12 +105,20 @@ func TestRowsOfOneSocketMerge(t *testing.T) {
 		{Proto: "tcp", Local: at, PID: 12, Command: "nginx"},
 		{Proto: "tcp", Local: at, PID: 11},
 		{Proto: "tcp", Local: netip.MustParseAddrPort("0.0.0.0:81"), PID: -1},
+		{Proto: "tcp", Local: netip.MustParseAddrPort("0.0.0.0:82"), PID: 7},
+		{Proto: "tcp", Local: netip.MustParseAddrPort("0.0.0.0:82"), PID: 7},
 	}
 	got := fromEntries(entries, matrix.TCP, Filter{}, "no holder")
-	if len(got) != 2 || !slices.Equal(got[0].PIDs, []int{11, 12}) || got[0].Command != "nginx" || got[0].Unknown != "" || got[0].Unrecorded {
-		t.Errorf("port 80: %+v, want one socket of nginx held by 11 and 12, with no reason", got)
+	if len(got) != 3 {
+		t.Fatalf("%+v, want a socket on each of 3 ports", got)
 	}
-	if len(got) == 2 && (got[1].Unknown != "no holder" || got[1].Unrecorded) {
-		t.Errorf("port 81: %+v, want no holder, with the reason, and not Unrecorded", got[1])
+	if !slices.Equal(got[0].PIDs, []int{11, 12}) || got[0].Command != "nginx" || got[0].Unknown != "" || got[0].Unrecorded || !got[0].Merged {
+		t.Errorf("port 80: %+v, want nginx held by 11 and 12, merged, with no reason", got[0])
+	}
+	if got[1].Unknown != "no holder" || got[1].Unrecorded || got[1].Merged {
+		t.Errorf("port 81: %+v, want no holder, with the reason, not Unrecorded", got[1])
+	}
+	if !slices.Equal(got[2].PIDs, []int{7}) || got[2].Merged {
+		t.Errorf("port 82: %+v, want one socket of pid 7, not merged", got[2])
 	}
 }

@@ -142,9 +142,15 @@ func Tree(pid int) ([]int, error) {
 	var e windows.ProcessEntry32
 	e.Size = uint32(unsafe.Sizeof(e))
 	for err = windows.Process32First(snap, &e); err == nil; err = windows.Process32Next(snap, &e) {
-		procs = append(procs, process{pid: int(e.ProcessID), parent: int(e.ParentProcessID), created: createdAt(e.ProcessID)})
+		procs = append(procs, process{pid: int(e.ProcessID), parent: int(e.ParentProcessID)})
 	}
-	return descendants(pid, childrenOf(procs)), nil
+	born := map[int]int64{}
+	return descendantsBornAfter(pid, procs, func(p int) int64 {
+		if _, asked := born[p]; !asked {
+			born[p] = createdAt(uint32(p))
+		}
+		return born[p]
+	}), nil
 }
 
 // createdAt is when pid was created, 0 when it cannot be asked (another

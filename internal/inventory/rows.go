@@ -9,7 +9,8 @@ import (
 )
 
 // fromEntries turns the rows a tool printed into sockets, merging the rows
-// of one socket held by several processes (a forking server's workers).
+// of one address: one socket held by several processes (a forking server's
+// workers), or several sockets, which the tools do not tell apart (Merged).
 func fromEntries(entries []socktable.Entry, proto matrix.Proto, f Filter, whyUnknown string) []Socket {
 	var out []Socket
 	index := map[netip.AddrPort]int{}
@@ -18,6 +19,7 @@ func fromEntries(entries []socktable.Entry, proto matrix.Proto, f Filter, whyUnk
 			continue // another protocol, another port, or a connected socket: no server
 		}
 		if i, seen := index[e.Local]; seen {
+			out[i].Merged = out[i].Merged || e.PID <= 0 || !slices.Contains(out[i].PIDs, e.PID)
 			if e.PID > 0 && len(out[i].PIDs) == 0 { // the rows before named no holder; this one does
 				out[i].Command, out[i].User, out[i].Unknown = e.Command, e.User, ""
 			}

@@ -17,29 +17,31 @@ func descendants(root int, children map[int][]int) []int {
 	return out
 }
 
-// process is an entry of a process list: its parent as the OS recorded it
-// and its creation time (0 when unknown).
-type process struct {
-	pid, parent int
-	created     int64
-}
+// process is an entry of a process list, with its parent as the OS
+// recorded it.
+type process struct{ pid, parent int }
 
-// childrenOf maps parents to children, leaving out a child not known to be
-// younger than its recorded parent: Windows keeps a dead parent's PID in
-// its children's entries and soon gives that PID to a new process, which
-// would adopt them.
-func childrenOf(procs []process) map[int][]int {
-	created := map[int]int64{}
-	for _, p := range procs {
-		created[p.pid] = p.created
-	}
+// descendantsBornAfter is root and everything below it, where a child
+// counts only if known to be younger than its recorded parent (born is a
+// creation time, 0 when unknown): Windows keeps a dead parent's PID in its
+// children's entries and soon gives that PID to a new process, which would
+// adopt them. born is asked only about the tree and its candidates.
+func descendantsBornAfter(root int, procs []process, born func(pid int) int64) []int {
 	children := map[int][]int{}
 	for _, p := range procs {
-		born, parentBorn := p.created, created[p.parent]
-		if p.pid == p.parent || born == 0 || parentBorn == 0 || born < parentBorn || slices.Contains(children[p.parent], p.pid) {
-			continue
+		if p.pid != p.parent {
+			children[p.parent] = append(children[p.parent], p.pid)
 		}
-		children[p.parent] = append(children[p.parent], p.pid)
 	}
-	return children
+	out := []int{root}
+	for i := 0; i < len(out); i++ {
+		parentBorn := born(out[i])
+		for _, c := range children[out[i]] {
+			if b := born(c); b != 0 && parentBorn != 0 && b >= parentBorn && !slices.Contains(out, c) {
+				out = append(out, c)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
 }
