@@ -123,11 +123,11 @@ func (a *attacker) attempt(s inventory.Socket, b bind, opt matrix.Option, user s
 	return at
 }
 
-// trafficForbidden says why s's port may get no test traffic now, with the
-// newcomer bound at newcomer by user's helper: s may not be the command's, another
-// program's socket shares the port, or that cannot be known. The port is
-// listed right before the traffic, once the helpers have settled, so that
-// no earlier attempt of theirs is still on it.
+// trafficForbidden says why s's port may get no test traffic now, with
+// user's helper holding the newcomer at newcomer: s may not be the
+// command's, another program's socket shares the port, or that cannot be
+// known. The port is listed right before the traffic, once the helpers
+// have settled, so that no earlier attempt of theirs is still on it.
 func (a *attacker) trafficForbidden(s inventory.Socket, newcomer netip.AddrPort, user string) string {
 	if s.Unrecorded && !a.deliverToGuessed {
 		return "no delivery check: this OS records no socket's owner, so the socket is only taken to be the command's, and may be another program's; -deliver sends the test traffic anyway"
