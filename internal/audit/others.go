@@ -59,8 +59,8 @@ func sameSocket(audited, listed inventory.Socket) bool {
 }
 
 // sameAddress compares protocol, port and address, a v4-mapped address as
-// the IPv4 one: FreeBSD and macOS list a dual-stack socket bound to
-// ::ffff:127.0.0.1 as 127.0.0.1.
+// the IPv4 one: a dual-stack socket bound to ::ffff:127.0.0.1 may be
+// listed either way (how lsof and sockstat print it is not observed here).
 func sameAddress(a, b inventory.Socket) bool {
 	return a.Proto == b.Proto && a.Local.Port() == b.Local.Port() && a.Local.Addr().Unmap() == b.Local.Addr().Unmap()
 }

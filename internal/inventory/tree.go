@@ -24,8 +24,11 @@ type process struct{ pid, parent int }
 // descendantsBornAfter is root and everything below it, where a child
 // counts only if known to be younger than its recorded parent (born is a
 // creation time, 0 when unknown): Windows keeps a dead parent's PID in its
-// children's entries and soon gives that PID to a new process, which would
-// adopt them. born is asked only about the tree and its candidates.
+// children's entries and may give that PID to a new process, which would
+// adopt them (documented for ETW's ParentId: "ParentProcessId incorrectly
+// refers to a process that reuses a process identifier",
+// learn.microsoft.com/windows/win32/etw/process-v0-typegroup1). born is
+// asked only about the tree and its candidates.
 func descendantsBornAfter(root int, procs []process, born func(pid int) int64) []int {
 	children := map[int][]int{}
 	for _, p := range procs {
