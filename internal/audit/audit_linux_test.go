@@ -107,17 +107,8 @@ func TestAnotherUserCannotJoin(t *testing.T) {
 // SSDP responders do); datagrams to 127.0.0.1 would reach it, not the
 // newcomer, so no attempt sends any. It received 192 before.
 func TestNoTrafficReachesAnotherProgramsSocket(t *testing.T) {
-	audited, outcome, _, err := sock.Attempt(matrix.SockIPv4, matrix.UDP, matrix.ReuseAddr, sock.Addr(matrix.SockIPv4, matrix.Wildcard, 0))
-	if err != nil || outcome != matrix.OK {
-		t.Fatalf("the audited socket: %s %v", outcome, err)
-	}
-	defer audited.Close()
-	at, _ := audited.LocalAddr()
-	another, outcome, _, err := sock.Attempt(matrix.SockIPv4, matrix.UDP, matrix.ReuseAddr, netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), at.Port()))
-	if err != nil || outcome != matrix.OK {
-		t.Fatalf("another program's socket: %s %v", outcome, err)
-	}
-	defer another.Close()
+	at, _ := bound(t, matrix.UDP, matrix.ReuseAddr, sock.Addr(matrix.SockIPv4, matrix.Wildcard, 0)).LocalAddr()
+	another := bound(t, matrix.UDP, matrix.ReuseAddr, netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), at.Port()))
 	a, err := Sockets([]inventory.Socket{{Proto: matrix.UDP, Local: at, Family: matrix.SockIPv4, UID: -1, Command: "this test"}}, Options{Deliver: true})
 	if err != nil {
 		t.Fatal(err)
@@ -147,11 +138,7 @@ func TestNoTrafficReachesAnotherProgramsSocket(t *testing.T) {
 // why; no test traffic goes there either.
 func TestNoRestartConnectionReachesAnotherProgramsListener(t *testing.T) {
 	cmd, at := serverCommand(t, matrix.ReusePort)
-	another, outcome, _, err := sock.Attempt(matrix.SockIPv4, matrix.TCP, matrix.ReusePort, at)
-	if err != nil || outcome != matrix.OK {
-		t.Fatalf("another program's listener: %s %v", outcome, err)
-	}
-	defer another.Close()
+	another := bound(t, matrix.TCP, matrix.ReusePort, at)
 	a, err := Run(Request{Command: cmd, Wait: 10 * time.Second, Restart: true, Options: Options{Deliver: true}})
 	if err != nil {
 		t.Fatal(err)
@@ -172,12 +159,7 @@ func TestNoRestartConnectionReachesAnotherProgramsListener(t *testing.T) {
 // (Wine), a command's sockets are a guess, and may be another program's:
 // they get test traffic only when it is asked for explicitly.
 func TestNoTrafficToAGuessedSocketUnlessAsked(t *testing.T) {
-	s, outcome, _, err := sock.Attempt(matrix.SockIPv4, matrix.UDP, matrix.ReuseAddr, sock.Addr(matrix.SockIPv4, matrix.Specific, 0))
-	if err != nil || outcome != matrix.OK {
-		t.Fatalf("the guessed socket: %s %v", outcome, err)
-	}
-	defer s.Close()
-	at, _ := s.LocalAddr()
+	at, _ := bound(t, matrix.UDP, matrix.ReuseAddr, sock.Addr(matrix.SockIPv4, matrix.Specific, 0)).LocalAddr()
 	guessed := inventory.Socket{Proto: matrix.UDP, Local: at, Family: matrix.SockIPv4, UID: -1, Unrecorded: true}
 	for _, asked := range []bool{false, true} {
 		a, err := Sockets([]inventory.Socket{guessed}, Options{Deliver: true, DeliverToGuessed: asked})
@@ -189,4 +171,16 @@ func TestNoTrafficToAGuessedSocketUnlessAsked(t *testing.T) {
 			t.Errorf("asked explicitly %v: delivered %v (%+v)", asked, delivered, a.Sockets[0].Attempts)
 		}
 	}
+}
+
+// bound is an IPv4 socket of this test with opt, bound to at (and, for
+// TCP, listening), closed when the test ends.
+func bound(t *testing.T, proto matrix.Proto, opt matrix.Option, at netip.AddrPort) sock.Socket {
+	t.Helper()
+	s, outcome, _, err := sock.Attempt(matrix.SockIPv4, proto, opt, at)
+	if err != nil || outcome != matrix.OK {
+		t.Fatalf("%s %s on %v: %s %v", proto, opt, at, outcome, err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }
