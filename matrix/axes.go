@@ -1,7 +1,7 @@
 // Package matrix holds the data of bindmatrix: the axes of the bind matrix,
 // the cells that are their cross product, the observation document a run
 // produces, the expected table checked in per platform, and the comparison of
-// the two. It makes no syscalls; package scenarios does.
+// the two. It makes no syscalls; package internal/runner does.
 package matrix
 
 import (

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/bindmatrix/bindmatrix/internal/audit"
-	"github.com/bindmatrix/bindmatrix/lane"
+	"github.com/bindmatrix/bindmatrix/internal/lane"
 	"github.com/bindmatrix/bindmatrix/matrix"
 	"github.com/bindmatrix/bindmatrix/report"
 )

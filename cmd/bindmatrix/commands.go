@@ -11,15 +11,14 @@ import (
 	"time"
 
 	"github.com/bindmatrix/bindmatrix/internal/accept"
-	"github.com/bindmatrix/bindmatrix/internal/gather"
-	"github.com/bindmatrix/bindmatrix/lane"
+	"github.com/bindmatrix/bindmatrix/internal/lane"
 	"github.com/bindmatrix/bindmatrix/matrix"
 	"github.com/bindmatrix/bindmatrix/report"
 )
 
 // sourceFlags are the flags that say where an observation comes from.
 type sourceFlags struct {
-	gather.Source
+	Source
 	kernels []string // -kernel, repeatable where a command compares
 }
 
@@ -222,13 +221,13 @@ func cmdReport(args []string, stdout, stderr io.Writer) (int, error) {
 		return exitBadInput, usageErrorf("-format: %v", err)
 	}
 	if *audited != "" {
-		a, err := gather.ReadAudit(*audited)
+		a, err := ReadAudit(*audited)
 		if err != nil {
 			return exitBadInput, err
 		}
 		return auditExit(r, a, stdout)
 	}
-	src := sourceFlags{Source: gather.Source{Observed: *observed}}
+	src := sourceFlags{Source: Source{Observed: *observed}}
 	if *against {
 		return compare(&src, &tab, *format, stdout, stderr)
 	}

@@ -9,10 +9,9 @@ import (
 	"strings"
 
 	"github.com/bindmatrix/bindmatrix/internal/atomicfile"
-	"github.com/bindmatrix/bindmatrix/internal/gather"
+	"github.com/bindmatrix/bindmatrix/internal/runtimes"
 	"github.com/bindmatrix/bindmatrix/matrix"
 	"github.com/bindmatrix/bindmatrix/report"
-	"github.com/bindmatrix/bindmatrix/runtimes"
 )
 
 // DocsFile is the generated bind table, relative to the repository root.
@@ -144,7 +143,7 @@ func docColumns(dir string, observed []string) ([]report.Column, error) {
 		cols = append(cols, report.TableColumn(t))
 	}
 	for _, file := range observed {
-		obs, err := gather.ReadFile(file)
+		obs, err := ReadFile(file)
 		if err != nil {
 			return nil, err
 		}

@@ -1,7 +1,7 @@
 // Command bindmatrix runs the socket bind() matrix on this machine, compares
 // what happened with the checked-in expected table for this platform, and
 // renders the differences. It holds flags and exit codes only; the work is
-// done by packages matrix, scenarios, report and the internal ones.
+// done by packages matrix, report, internal/runner and the internal ones.
 package main
 
 import (
@@ -17,9 +17,8 @@ import (
 
 	"github.com/bindmatrix/bindmatrix/internal/audit"
 	"github.com/bindmatrix/bindmatrix/internal/child"
-	"github.com/bindmatrix/bindmatrix/internal/gather"
+	"github.com/bindmatrix/bindmatrix/internal/lane"
 	"github.com/bindmatrix/bindmatrix/internal/reexec"
-	"github.com/bindmatrix/bindmatrix/lane"
 	"github.com/bindmatrix/bindmatrix/matrix"
 )
 
@@ -164,8 +163,9 @@ func stopOnInterrupt(stderr io.Writer) (stop func()) {
 	}
 }
 
-// errUsage marks an error in the command line itself.
-var errUsage = gather.ErrUsage
+// errUsage marks an error in what was asked (flags that contradict each
+// other, a filter that selects nothing), as opposed to bad input files.
+var errUsage = errors.New("usage")
 
 func usageErrorf(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", errUsage, fmt.Sprintf(format, args...))

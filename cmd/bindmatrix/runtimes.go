@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/bindmatrix/bindmatrix/internal/atomicfile"
+	"github.com/bindmatrix/bindmatrix/internal/runtimes"
 	"github.com/bindmatrix/bindmatrix/matrix"
-	"github.com/bindmatrix/bindmatrix/runtimes"
 )
 
 func cmdRuntimes(args []string, stdout, stderr io.Writer) (int, error) {

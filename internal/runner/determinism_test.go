@@ -1,4 +1,4 @@
-package scenarios
+package runner
 
 import (
 	"encoding/json"
@@ -141,7 +141,7 @@ func TestRunsAreDeterministic(t *testing.T) {
 func TestConcurrentRunsAgreeWithTheTable(t *testing.T) {
 	cells := classicTCPCells(t)
 	platform := host.Platform()
-	table, err := matrix.LoadTable(os.DirFS("../matrix/expected"), "matrix/expected", platform.Name)
+	table, err := matrix.LoadTable(os.DirFS("../../matrix/expected"), "matrix/expected", platform.Name)
 	if err != nil {
 		t.Fatalf("expected table for %s: %v", platform.Name, err)
 	}

@@ -58,7 +58,7 @@ func TestQEMULane(t *testing.T) {
 	if len(obs.Cells) != len(matrix.AllCells()) {
 		t.Fatalf("guest ran %d cells, want %d", len(obs.Cells), len(matrix.AllCells()))
 	}
-	table, err := matrix.LoadTable(os.DirFS("../matrix/expected"), "matrix/expected", "linux")
+	table, err := matrix.LoadTable(os.DirFS("../../matrix/expected"), "matrix/expected", "linux")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +93,7 @@ func TestQEMULanePassesArgumentsIntact(t *testing.T) {
 	}
 }
 
-// TestQEMUSoak is the soak of package scenarios (TestSoak) inside a guest:
+// TestQEMUSoak is the soak of package runner (TestSoak) inside a guest:
 // $BINDMATRIX_SOAK runs of the TIME_WAIT and established cells, same and
 // other process, with zero flips. Debian's 6.1 kernel is where one was seen.
 func TestQEMUSoak(t *testing.T) {
@@ -110,7 +110,7 @@ func TestQEMUSoak(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	table, err := matrix.LoadTable(os.DirFS("../matrix/expected"), "matrix/expected", "linux")
+	table, err := matrix.LoadTable(os.DirFS("../../matrix/expected"), "matrix/expected", "linux")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,10 +5,16 @@
 // here. Tests that are about Windows proper and cannot hold under Wine say
 // so when they skip.
 //
-//	go run ./cmd/winetests [-run REGEXP] [-v] [PACKAGE...]
+//	go run -tags winetests ./internal/winetests [-run REGEXP] [-v] [PACKAGE...]
 //
 // Without packages it runs every package of the module. Exit status 1 when
 // a package fails, 2 when the tests cannot be built or Wine cannot run.
+//
+// The build tag keeps it out of 'go install ./...', which installs
+// bindmatrix alone.
+//
+//go:build winetests
+
 package main
 
 import (
@@ -20,8 +26,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bindmatrix/bindmatrix/internal/lane"
 	"github.com/bindmatrix/bindmatrix/internal/testenv"
-	"github.com/bindmatrix/bindmatrix/lane"
 )
 
 func main() {

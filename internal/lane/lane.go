@@ -5,7 +5,7 @@
 // describes the place it ran, not this host.
 //
 // It is not a scenario runner: the cells run inside the lane by the same
-// scenarios code as everywhere else.
+// runner code as everywhere else.
 package lane
 
 import (

@@ -14,8 +14,8 @@ import (
 
 	"github.com/bindmatrix/bindmatrix/internal/audit"
 	"github.com/bindmatrix/bindmatrix/internal/host"
+	"github.com/bindmatrix/bindmatrix/internal/lane"
 	"github.com/bindmatrix/bindmatrix/internal/ports"
-	"github.com/bindmatrix/bindmatrix/lane"
 	"github.com/bindmatrix/bindmatrix/matrix"
 )
 

@@ -133,7 +133,7 @@ func underWine(cfg Config, args []string, ok ...int) (stdout []byte, stderr stri
 // RunProgram runs a Windows program of this host under Wine in the lane's
 // prefix, in directory dir, and returns what it printed on stdout and
 // stderr, and its exit code. It is how the project's own tests run as
-// Windows code (cmd/winetests). What the program leaves in the prefix's
+// Windows code (internal/winetests). What the program leaves in the prefix's
 // temporary directory is removed afterwards: Go's os.RemoveAll cannot
 // delete under Wine 8.0 (it answers FileDispositionInformationEx with
 // STATUS_NOT_IMPLEMENTED, which Go does not fall back from), and Wine

@@ -3,7 +3,7 @@
 // The benchmarks are Linux-only: the floor is written with x/sys/unix calls
 // and the naive script reads /proc/net/tcp, which only Linux has.
 
-package scenarios
+package runner
 
 import (
 	"fmt"
@@ -31,7 +31,7 @@ import (
 //
 // Measure with a fixed count, as the README does:
 //
-//	go test ./scenarios -run '^$' -bench . -benchtime 20x
+//	go test ./internal/runner -run '^$' -bench . -benchtime 20x
 //
 // Every time_wait cell of the floor and the script leaves its TIME_WAIT
 // entry for a minute (72 per pass over the cells), as a bare script would;

@@ -1,4 +1,4 @@
-package scenarios
+package runner
 
 import (
 	"os"
@@ -28,7 +28,7 @@ func TestSoak(t *testing.T) {
 	}
 	f, _ := matrix.ParseFilter(soakSpec)
 	platform := host.Platform()
-	table, err := matrix.LoadTable(os.DirFS("../matrix/expected"), "matrix/expected", platform.Name)
+	table, err := matrix.LoadTable(os.DirFS("../../matrix/expected"), "matrix/expected", platform.Name)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,6 @@ func need(t *testing.T, ok bool, what, how string) {
 	if runtime.GOOS != "linux" {
 		t.Skipf("skipped on %s: the Wine and QEMU lanes run from a Linux host", runtime.GOOS)
 	}
-	testenv.TrackSources("..") // the lanes build bindmatrix from these
+	testenv.TrackSources("../..") // the lanes build bindmatrix from these
 	testenv.Need(t, ok, what, how)
 }

@@ -15,8 +15,12 @@ import (
 // TestCheckedInFilesParse: the manifest, the defaults and the fixes read
 // back, every server has a directory with its files, and every claim
 // names a server of the manifest.
+
+// dataDir is runtimes/, seen from this package.
+var dataDir = filepath.Join("..", "..", Dir)
+
 func TestCheckedInFilesParse(t *testing.T) {
-	data, err := os.ReadFile("manifest.txt")
+	data, err := os.ReadFile(filepath.Join(dataDir, "manifest.txt"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,18 +29,18 @@ func TestCheckedInFilesParse(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, s := range servers {
-		if _, err := os.Stat(s.Dir); err != nil {
+		if _, err := os.Stat(filepath.Join(dataDir, s.Dir)); err != nil {
 			t.Errorf("%s: directory %s: %v", s.Name, s.Dir, err)
 		}
 		for _, word := range append(strings.Fields(s.Run), s.Config) {
 			if strings.Contains(word, ".") && !strings.Contains(word, "{") && !strings.HasPrefix(word, "-") {
-				if _, err := os.Stat(filepath.Join(s.Dir, word)); err != nil {
+				if _, err := os.Stat(filepath.Join(dataDir, s.Dir, word)); err != nil {
 					t.Errorf("%s: %s names %s, which %s lacks", s.Name, s.Run, word, s.Dir)
 				}
 			}
 		}
 	}
-	defaults, _ := os.ReadFile("defaults.txt")
+	defaults, _ := os.ReadFile(filepath.Join(dataDir, "defaults.txt"))
 	claims, err := ParseDefaults("defaults.txt", defaults, servers)
 	if err != nil {
 		t.Fatal(err)
@@ -44,7 +48,7 @@ func TestCheckedInFilesParse(t *testing.T) {
 	if len(claims) == 0 {
 		t.Error("no claims in defaults.txt")
 	}
-	fixes, _ := os.ReadFile("fixes.txt")
+	fixes, _ := os.ReadFile(filepath.Join(dataDir, "fixes.txt"))
 	if _, err := ParseFixes("fixes.txt", fixes); err != nil {
 		t.Fatal(err)
 	}

@@ -1,30 +1,21 @@
-// Package gather produces the observation a command works on: read from a
-// file, run here, or run in a lane (Wine, QEMU), filtered by -only. It is
-// the one place where "where does this observation come from" is decided,
-// for every command that takes one.
-package gather
+// The observation a command works on: read from a file, run here, or run in
+// a lane (Wine, QEMU), filtered by -only. This is the one place where "where
+// does this observation come from" is decided, for every command that takes
+// one.
+package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"slices"
 
 	"github.com/bindmatrix/bindmatrix/internal/host"
+	"github.com/bindmatrix/bindmatrix/internal/lane"
 	"github.com/bindmatrix/bindmatrix/internal/progress"
-	"github.com/bindmatrix/bindmatrix/lane"
+	"github.com/bindmatrix/bindmatrix/internal/runner"
 	"github.com/bindmatrix/bindmatrix/matrix"
-	"github.com/bindmatrix/bindmatrix/scenarios"
 )
-
-// ErrUsage marks an error in what was asked (flags that contradict each
-// other, a filter that selects nothing), as opposed to bad input files.
-var ErrUsage = errors.New("usage")
-
-func usagef(format string, args ...any) error {
-	return fmt.Errorf("%w: %s", ErrUsage, fmt.Sprintf(format, args...))
-}
 
 // Source says where an observation comes from.
 type Source struct {
@@ -45,16 +36,16 @@ type Source struct {
 func (s Source) Observation() (*matrix.Observation, error) {
 	filter, err := matrix.ParseFilter(s.Only)
 	if err != nil {
-		return nil, usagef("-only: %v", err)
+		return nil, usageErrorf("-only: %v", err)
 	}
 	if s.Observed != "" && (s.Under != "" || s.Kernel != "") {
-		return nil, usagef("-observed reads a file; -under and -kernel run the matrix: give one or the other")
+		return nil, usageErrorf("-observed reads a file; -under and -kernel run the matrix: give one or the other")
 	}
 	if s.Repeat < 0 || s.Repeat > 0 && s.Observed != "" {
-		return nil, usagef("-repeat %d: give a count of runs of the matrix here or in a lane", s.Repeat)
+		return nil, usageErrorf("-repeat %d: give a count of runs of the matrix here or in a lane", s.Repeat)
 	}
 	if s.Parallel < 0 {
-		return nil, usagef("-parallel %d: give a count of cells, or 0 for GOMAXPROCS", s.Parallel)
+		return nil, usageErrorf("-parallel %d: give a count of cells, or 0 for GOMAXPROCS", s.Parallel)
 	}
 	switch {
 	case s.Observed != "":
@@ -63,21 +54,21 @@ func (s Source) Observation() (*matrix.Observation, error) {
 		return lane.Run(lane.Config{Under: s.Under, Kernel: s.Kernel, Only: s.Only, Parallel: s.Parallel,
 			Repeat: s.Repeat, Log: s.Log, Verbose: s.Verbose})
 	case s.Kernel != "":
-		return nil, usagef("-kernel needs -under qemu")
+		return nil, usageErrorf("-kernel needs -under qemu")
 	}
 	cells := filter.CellsOn(host.Platform().Name)
 	if len(cells) == 0 {
-		return nil, usagef("-only %q selects no cells", s.Only)
+		return nil, usageErrorf("-only %q selects no cells", s.Only)
 	}
-	opt := scenarios.Options{Parallel: s.Parallel, Repeat: s.Repeat}
+	opt := runner.Options{Parallel: s.Parallel, Repeat: s.Repeat}
 	if s.Verbose && s.Log != nil {
 		opt.Progress = progress.Counter(s.Log)
 	}
-	obs := scenarios.Run(cells, opt)
+	obs := runner.Run(cells, opt)
 	if _, named := filter["delivery"]; named {
 		obs.Cells = slices.DeleteFunc(obs.Cells, func(r matrix.Result) bool { return !filter.MatchResult(r) })
 		if len(obs.Cells) == 0 {
-			return nil, usagef("-only %q: no cell ran came out with that delivery", s.Only)
+			return nil, usageErrorf("-only %q: no cell ran came out with that delivery", s.Only)
 		}
 	}
 	return obs, nil
@@ -91,7 +82,7 @@ func (s Source) read(filter matrix.Filter) (*matrix.Observation, error) {
 	}
 	kept := slices.DeleteFunc(slices.Clone(obs.Cells), func(r matrix.Result) bool { return !filter.MatchResult(r) })
 	if len(kept) == 0 {
-		return nil, usagef("-only %q keeps none of the %d cells in %s", s.Only, len(obs.Cells), s.Observed)
+		return nil, usageErrorf("-only %q keeps none of the %d cells in %s", s.Only, len(obs.Cells), s.Observed)
 	}
 	obs.Cells = kept
 	return obs, nil

@@ -1,4 +1,4 @@
-// Package runtimes knows the reference servers in this directory (the
+// Package runtimes knows the reference servers of runtimes/ (the
 // smallest server of each runtime's default listening API) and audits each
 // here or under Wine, for the runtime table (docs/runtime-table.md).
 //
@@ -17,7 +17,7 @@ import (
 	"github.com/bindmatrix/bindmatrix/matrix"
 )
 
-// Dir is this directory, relative to the repository root.
+// Dir holds the reference servers, relative to the repository root.
 const Dir = "runtimes"
 
 // ManifestFile lists the reference servers.

@@ -1,4 +1,4 @@
-package gather
+package main
 
 import (
 	"errors"
@@ -44,7 +44,7 @@ func TestSourceRefusesContradictions(t *testing.T) {
 		"bad filter":    {Only: "colour=red"},
 		"selects none":  {Only: "proto=udp,state=listening"},
 	} {
-		if _, err := s.Observation(); !errors.Is(err, ErrUsage) {
+		if _, err := s.Observation(); !errors.Is(err, errUsage) {
 			t.Errorf("%s: %v, want a usage error", name, err)
 		}
 	}

@@ -1,6 +1,6 @@
 //go:build !linux && !windows
 
-package scenarios
+package runner
 
 import (
 	"errors"

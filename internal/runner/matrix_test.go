@@ -1,4 +1,4 @@
-package scenarios
+package runner
 
 import (
 	"os"
@@ -30,7 +30,7 @@ func testWorker(tb testing.TB) *worker {
 // picks some.
 func TestMatrix(t *testing.T) {
 	platform := host.Platform()
-	table, err := matrix.LoadTable(os.DirFS("../matrix/expected"), "matrix/expected", platform.Name)
+	table, err := matrix.LoadTable(os.DirFS("../../matrix/expected"), "matrix/expected", platform.Name)
 	if err != nil {
 		t.Fatalf("expected table for %s: %v", platform.Name, err)
 	}
