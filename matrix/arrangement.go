@@ -242,7 +242,9 @@ func (c Clause) Count() int {
 	return int(be32(b)-be32(a)) + 1
 }
 
-func be32(b [4]byte) uint32 { return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3]) }
+func be32(b [4]byte) uint32 {
+	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+}
 
 // Sockets expands the ranges: every socket in the order it is made.
 func (a Arrangement) Sockets() []Socket {
