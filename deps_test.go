@@ -27,7 +27,7 @@ const policy = `
 NONE < matrix, internal/socktable, internal/atomicfile, internal/progress, internal/reexec;
 
 # Raw sockets, and what machine this is.
-matrix < internal/sock, internal/host;
+matrix < internal/sock, internal/host, internal/model;
 matrix, internal/atomicfile < internal/accept;
 
 # Proving states, clean ports, sockets in another process.

@@ -295,3 +295,44 @@ func (c Clause) String() string {
 	}
 	return strings.Join(words, " ")
 }
+
+// CellAddr is where a socket of a matrix cell binds: the loopback address
+// (specific) or the unspecified one (wildcard) of its family. A dual-stack
+// socket's specific address is IPv4's loopback, v4-mapped
+// (::ffff:127.0.0.1), so that it names the same endpoint as an IPv4
+// socket's.
+func CellAddr(fam SocketFamily, kind AddrKind) netip.Addr {
+	loopback4 := netip.AddrFrom4([4]byte{127, 0, 0, 1})
+	switch {
+	case fam == SockIPv4 && kind == Specific:
+		return loopback4
+	case fam == SockIPv4:
+		return netip.IPv4Unspecified()
+	case fam == SockDualStack && kind == Specific:
+		return netip.AddrFrom16(loopback4.As16())
+	case kind == Specific:
+		return netip.IPv6Loopback()
+	}
+	return netip.IPv6Unspecified()
+}
+
+// Arrangement is the cell as an arrangement: the first socket in the
+// cell's state, then the second, which binds and, for TCP, listens, in the
+// cell's process.
+func (c Cell) Arrangement() Arrangement {
+	clause := func(fam SocketFamily, kind AddrKind, o Option, s State, p Process) Clause {
+		cl := Clause{Proto: c.Proto, Addr: CellAddr(fam, kind), Family: fam, State: s, Owner: p}
+		if o != None {
+			cl.Options = []Option{o}
+		}
+		return cl
+	}
+	probe := Bound
+	if c.Proto == TCP {
+		probe = Listening
+	}
+	return Arrangement{Clauses: []Clause{
+		clause(c.FirstFamily, c.FirstAddr, c.First, c.State, SameProcess),
+		clause(c.SecondFamily, c.SecondAddr, c.Second, probe, c.Process),
+	}}
+}

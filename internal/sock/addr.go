@@ -8,25 +8,10 @@ import (
 
 var loopback4 = netip.AddrFrom4([4]byte{127, 0, 0, 1})
 
-// Addr is where a socket of family fam binds: the loopback address
-// (specific) or the unspecified one (wildcard). A dual-stack socket's
-// specific address is IPv4's loopback, v4-mapped (::ffff:127.0.0.1), so
-// that it names the same endpoint as an IPv4 socket's.
+// Addr is where a socket of family fam binds in a matrix cell
+// (matrix.CellAddr), on port.
 func Addr(fam matrix.SocketFamily, kind matrix.AddrKind, port uint16) netip.AddrPort {
-	var ip netip.Addr
-	switch {
-	case fam == matrix.SockIPv4 && kind == matrix.Specific:
-		ip = loopback4
-	case fam == matrix.SockIPv4:
-		ip = netip.IPv4Unspecified()
-	case fam == matrix.SockDualStack && kind == matrix.Specific:
-		ip = netip.AddrFrom16(loopback4.As16())
-	case kind == matrix.Specific:
-		ip = netip.IPv6Loopback()
-	default:
-		ip = netip.IPv6Unspecified()
-	}
-	return netip.AddrPortFrom(ip, port)
+	return netip.AddrPortFrom(matrix.CellAddr(fam, kind), port)
 }
 
 // Loopback is the address a client uses to reach a socket of family fam on
