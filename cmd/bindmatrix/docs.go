@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 
@@ -14,8 +15,10 @@ import (
 	"github.com/bindmatrix/bindmatrix/report"
 )
 
-// DocsFile is the generated bind table, relative to the repository root.
-const DocsFile = "docs/bind-table.md"
+// DocsDir is where the generated docs go, relative to the repository root:
+// the bind table's summary (report.BindTableFile) and its platform pages
+// (report.BindTableDir), beside the hand-written pages.
+const DocsDir = "docs"
 
 // files collects a repeatable flag.
 type files []string
@@ -24,10 +27,12 @@ func (f *files) String() string     { return strings.Join(*f, ",") }
 func (f *files) Set(v string) error { *f = append(*f, v); return nil }
 
 func cmdDocs(args []string, stdout, stderr io.Writer) (int, error) {
-	fs := newFlags("docs", "Regenerate "+DocsFile+" from the expected tables (and any observations given), and\n"+
-		runtimes.TableFile+" from the reference servers' audits in "+runtimes.ObservedDir+".", stderr)
+	fs := newFlags("docs", "Regenerate the bind table from the expected tables (and any observations given): "+
+		path.Join(DocsDir, report.BindTableFile)+",\na summary across platforms, and "+
+		path.Join(DocsDir, report.BindTableDir, "PLATFORM.md")+", each platform's grids; and "+
+		runtimes.TableFile+"\nfrom the reference servers' audits in "+runtimes.ObservedDir+".", stderr)
 	dir := fs.String("expected", matrix.ExpectedDir, "read every expected table in `DIR`")
-	out := fs.String("o", DocsFile, "write the bind table to `FILE` (- for standard output)")
+	out := fs.String("o", DocsDir, "write the bind table's pages into `DIR` (- for standard output, one page after another)")
 	runtimeOut := fs.String("runtimes", runtimes.TableFile, "write the runtime table to `FILE` (- for standard output)")
 	var observed files
 	fs.Var(&observed, "observed", "add the observation in `FILE` as a column of the bind table; repeat for more")
@@ -37,16 +42,11 @@ func cmdDocs(args []string, stdout, stderr io.Writer) (int, error) {
 	if *out == "-" && *runtimeOut == "-" {
 		return exitBadInput, usageErrorf("-o - and -runtimes -: one table at a time on standard output")
 	}
-	cols, err := docColumns(*dir, observed)
+	if *out != "-" && strings.HasSuffix(*out, ".md") {
+		return exitBadInput, usageErrorf("-o %s: -o takes a directory, where %s and %s/ go", *out, report.BindTableFile, report.BindTableDir)
+	}
+	pages, runtimeTable, err := generateDocs(*dir, observed)
 	if err != nil {
-		return exitBadInput, err
-	}
-	var bind bytes.Buffer
-	if err := report.BindTable(&bind, cols); err != nil {
-		return exitBadInput, err
-	}
-	var runtimeTable bytes.Buffer
-	if err := writeRuntimeTable(&runtimeTable); err != nil {
 		return exitBadInput, err
 	}
 	// With a table on standard output, what is written says so on stderr.
@@ -54,15 +54,97 @@ func cmdDocs(args []string, stdout, stderr io.Writer) (int, error) {
 	if *out == "-" || *runtimeOut == "-" {
 		status = stderr
 	}
-	for _, doc := range []struct {
-		file string
-		data []byte
-	}{{*out, bind.Bytes()}, {*runtimeOut, runtimeTable.Bytes()}} {
-		if err := writeDoc(doc.file, doc.data, stdout, status); err != nil {
-			return exitBadInput, err
+	if *out == "-" {
+		for _, page := range pages {
+			if _, err := stdout.Write(page.Data); err != nil {
+				return exitBadInput, err
+			}
 		}
+	} else if err := writePages(*out, pages, status); err != nil {
+		return exitBadInput, err
+	}
+	if err := writeDoc(*runtimeOut, runtimeTable, stdout, status); err != nil {
+		return exitBadInput, err
 	}
 	return exitAgree, nil
+}
+
+// generateDocs renders the bind table's pages from the expected tables in
+// dir and the observation files, and the runtime table from runtimes/.
+func generateDocs(dir string, observed []string) ([]report.Page, []byte, error) {
+	cols, err := docColumns(dir, observed)
+	if err != nil {
+		return nil, nil, err
+	}
+	pages, err := report.BindTable(cols)
+	if err != nil {
+		return nil, nil, err
+	}
+	var runtimeTable bytes.Buffer
+	if err := writeRuntimeTable(&runtimeTable); err != nil {
+		return nil, nil, err
+	}
+	return pages, runtimeTable.Bytes(), nil
+}
+
+// writePages writes the bind table's pages into dir, each unless it is up
+// to date, and removes pages of platforms that are gone: the page
+// directory holds generated pages only.
+func writePages(dir string, pages []report.Page, status io.Writer) error {
+	for _, page := range pages {
+		if err := writeDoc(filepath.Join(dir, filepath.FromSlash(page.Path)), page.Data, nil, status); err != nil {
+			return err
+		}
+	}
+	for _, file := range extraPages(dir, pages) {
+		if err := os.Remove(file); err != nil {
+			return err
+		}
+		fmt.Fprintf(status, "removed %s\n", file)
+	}
+	return nil
+}
+
+// extraPages lists the Markdown files in dir's page directory that are not
+// among pages.
+func extraPages(dir string, pages []report.Page) []string {
+	want := map[string]bool{}
+	for _, page := range pages {
+		want[filepath.Join(dir, filepath.FromSlash(page.Path))] = true
+	}
+	entries, _ := os.ReadDir(filepath.Join(dir, report.BindTableDir)) // none yet: nothing extra
+	var extra []string
+	for _, e := range entries {
+		file := filepath.Join(dir, report.BindTableDir, e.Name())
+		if !e.IsDir() && strings.HasSuffix(file, ".md") && !want[file] {
+			extra = append(extra, file)
+		}
+	}
+	return extra
+}
+
+// staleDocs compares the generated documents with the files under dir and
+// at runtimeFile, and says what differs: a page or table that is stale or
+// missing, or a file in the page directory that is not generated.
+func staleDocs(dir string, pages []report.Page, runtimeFile string, runtimeTable []byte) []string {
+	var problems []string
+	check := func(file string, data []byte) {
+		old, err := os.ReadFile(file)
+		switch {
+		case err != nil:
+			problems = append(problems, fmt.Sprintf("%s is missing", file))
+		case !bytes.Equal(old, data):
+			problems = append(problems, fmt.Sprintf("%s is stale", file))
+		}
+	}
+	for _, page := range pages {
+		check(filepath.Join(dir, filepath.FromSlash(page.Path)), page.Data)
+	}
+	check(runtimeFile, runtimeTable)
+	for _, file := range extraPages(dir, pages) {
+		problems = append(problems, fmt.Sprintf("%s is not generated", file))
+	}
+	return problems
 }
 
 // writeDoc writes a generated document unless it is up to date; "-" is
