@@ -254,6 +254,44 @@ func (h *Helper) Attempt(fam matrix.SocketFamily, proto matrix.Proto, opt matrix
 	return h.Begin(fam, proto, opt, addr).Wait()
 }
 
+// Make makes the helper open a socket of fam, set each option of opts,
+// bind addr and, if listen, listen: an arrangement's socket in another
+// process. As with Attempt, the outcome is the answer, err says the
+// socket could not be made at all, and the socket is returned for the
+// caller to close. A request carries one option, so each option is a
+// request of its own; the first failure ends it.
+func (h *Helper) Make(fam matrix.SocketFamily, proto matrix.Proto, opts []matrix.Option, addr netip.AddrPort, listen bool) (Socket, matrix.Outcome, int, error) {
+	h.nextID++
+	s := Socket{h: h, id: h.nextID}
+	reqs := []Request{{Socket: s.id, Steps: []Step{Open}, Family: fam, Proto: proto}}
+	for _, o := range opts {
+		reqs = append(reqs, Request{Socket: s.id, Steps: []Step{SetOption}, Option: o})
+	}
+	last := Request{Socket: s.id, Steps: []Step{Bind}, Addr: addr}
+	if listen {
+		last.Steps = append(last.Steps, Listen)
+	}
+	for _, req := range append(reqs, last) {
+		resp, err := h.do(req)
+		if err == nil && resp.Error != "" {
+			err = fmt.Errorf("helper process (%s): %s", h.user, resp.Error)
+		}
+		if err != nil {
+			return s, "", 0, err
+		}
+		if resp.Outcome == "" && req.Steps[0] == Open {
+			continue
+		}
+		if _, perr := matrix.ParseOutcome(string(resp.Outcome)); perr != nil || resp.Outcome == matrix.Unreached || resp.Outcome == matrix.Unknown {
+			return s, "", 0, h.fail(fmt.Errorf("answered outcome %q", resp.Outcome))
+		}
+		if resp.Outcome != matrix.OK {
+			return s, resp.Outcome, resp.Native, nil
+		}
+	}
+	return s, matrix.OK, 0, nil
+}
+
 // Pending is an attempt asked of a helper whose answer is still to come.
 type Pending struct {
 	s   Socket

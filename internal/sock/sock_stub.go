@@ -41,3 +41,7 @@ func V6Only(fd uintptr) (bool, error) { return false, ErrUnsupported }
 func (s Socket) ConnectWithin(ap netip.AddrPort, patience time.Duration) error {
 	return sysErr("connect", ErrUnsupported)
 }
+
+func (s Socket) AcceptWithin(patience time.Duration) (Socket, error) {
+	return Socket{}, sysErr("accept", ErrUnsupported)
+}

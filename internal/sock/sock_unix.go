@@ -227,3 +227,25 @@ func (s Socket) ConnectWithin(ap netip.AddrPort, patience time.Duration) error {
 		}
 	}
 }
+
+// AcceptWithin accepts like Accept but gives up after patience: where
+// several listeners share a port, a connection may reach another one, and
+// a blocking accept would then wait forever.
+func (s Socket) AcceptWithin(patience time.Duration) (Socket, error) {
+	deadline := time.Now().Add(patience)
+	for {
+		left := time.Until(deadline)
+		if left <= 0 {
+			return Socket{}, fmt.Errorf("accept: %w within %v", ErrNoAnswer, patience)
+		}
+		fds := []unix.PollFd{{Fd: int32(s.FD()), Events: unix.POLLIN}}
+		n, err := unix.Poll(fds, int(left.Milliseconds())+1)
+		switch {
+		case err == unix.EINTR || err == nil && n == 0:
+			continue
+		case err != nil:
+			return Socket{}, sysErr("poll", err)
+		}
+		return s.Accept()
+	}
+}

@@ -257,3 +257,21 @@ func (s Socket) ConnectWithin(ap netip.AddrPort, patience time.Duration) error {
 	}
 	return nil
 }
+
+// pollRdNorm is POLLRDNORM: a listener has a connection to accept.
+const pollRdNorm = 0x0100
+
+// AcceptWithin accepts like Accept but gives up after patience: where
+// several listeners share a port, a connection may reach another one, and
+// a blocking accept would then wait forever.
+func (s Socket) AcceptWithin(patience time.Duration) (Socket, error) {
+	fds := []wsaPollFD{{fd: s.h, events: pollRdNorm}}
+	n, _, perr := procWSAPoll.Call(uintptr(unsafe.Pointer(&fds[0])), 1, uintptr(patience.Milliseconds()+1))
+	switch int32(n) {
+	case 0:
+		return Socket{}, fmt.Errorf("accept: %w within %v", ErrNoAnswer, patience)
+	case -1:
+		return Socket{}, sysErr("WSAPoll", perr)
+	}
+	return s.Accept()
+}

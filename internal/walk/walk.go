@@ -90,9 +90,42 @@ func Prepare(spec Spec, port uint16, w witness.Witness) (*Held, error) {
 	return h, h.walk(s, local)
 }
 
+// Adopt walks s, which the caller opened, set up and bound at local
+// itself, into spec.State and proves it, as Walk does: for sockets whose
+// address or options a cell's Spec cannot say (arrangements). spec.Addr
+// and spec.Option are not read. A closed state is the caller's to make:
+// on a port other sockets share, no probe can prove it.
+func Adopt(s sock.Socket, spec Spec, local netip.AddrPort, w witness.Witness) (*Held, error) {
+	if spec.State == matrix.Closed {
+		return nil, fmt.Errorf("walk: Adopt does not close a socket (state %s)", spec.State)
+	}
+	h := &Held{Spec: spec, Port: local.Port(), witness: w, open: []sock.Socket{s}}
+	return h, h.walk(s, local)
+}
+
+// clientOf is where a client connects to reach a socket of family fam
+// bound at local, and that client's family: the socket's own address when
+// it is specific (a v4-mapped one by IPv4), else the loopback address a
+// client of its family uses (sock.Loopback). For a cell's sockets this is
+// sock.Loopback exactly.
+func clientOf(fam matrix.SocketFamily, local netip.AddrPort) (matrix.SocketFamily, netip.AddrPort) {
+	a := local.Addr()
+	switch {
+	case a.Unmap().IsUnspecified():
+		return sock.Loopback(fam, local.Port())
+	case a.Is4() || a.Is4In6():
+		return matrix.SockIPv4, netip.AddrPortFrom(a.Unmap(), local.Port())
+	}
+	return matrix.SockIPv6, local
+}
+
+// acceptPatience bounds the wait for the walk's own connection: on a port
+// other listeners share, it may reach one of them instead.
+const acceptPatience = 2 * time.Second
+
 func (h *Held) walk(s sock.Socket, local netip.AddrPort) error {
 	h.pending = h.pending && (h.Spec.State == matrix.Established || h.Spec.State == matrix.TimeWait)
-	clientFam, loop := sock.Loopback(h.Spec.Family, h.Port) // where a client connects
+	clientFam, loop := clientOf(h.Spec.Family, local) // where a client connects
 	switch h.Spec.State {
 	case matrix.Bound:
 		h.Receiver = s
@@ -199,7 +232,7 @@ func (h *Held) connect(listener sock.Socket, fam matrix.SocketFamily, loop netip
 	if err := client.Connect(loop); err != nil {
 		return sock.Socket{}, sock.Socket{}, fmt.Errorf("client: %w", err)
 	}
-	server, err = listener.Accept()
+	server, err = listener.AcceptWithin(acceptPatience)
 	if err != nil {
 		return sock.Socket{}, sock.Socket{}, fmt.Errorf("first socket: %w", err)
 	}
