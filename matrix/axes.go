@@ -189,15 +189,12 @@ const (
 
 var optionNames = []string{"none", "SO_REUSEADDR", "SO_EXCLUSIVEADDRUSE", "SO_REUSEPORT", "SO_REUSEPORT_LB"}
 
-// platformOptions are options that exist on one platform only: they join
-// the matrix there and nowhere else, so that no other platform's run fills
-// up with cells it can only call unsupported.
-var platformOptions = map[string][]Option{"freebsd": {ReusePortLB}}
-
 // OptionsOn lists the options of the matrix on a platform: the four every
-// platform's matrix has, and the platform's own.
+// platform's matrix has, and the platform's own (PlatformFacts.Options),
+// which join the matrix there and nowhere else, so that no other
+// platform's run fills up with cells it can only call unsupported.
 func OptionsOn(platform string) []Option {
-	return append([]Option{None, ReuseAddr, ExclusiveAddrUse, ReusePort}, platformOptions[platform]...)
+	return append([]Option{None, ReuseAddr, ExclusiveAddrUse, ReusePort}, FactsOf(platform).Options...)
 }
 
 func (o Option) String() string               { return nameOf(optionNames, o) }

@@ -147,8 +147,8 @@ func UniverseOn(platform string) []Cell {
 }
 
 // OtherUserOffered says whether a platform can run a helper as another
-// user: the Unix ones, as root. Windows would need the account's password.
-func OtherUserOffered(platform string) bool { return platform != "windows" && platform != "wine" }
+// user (PlatformFacts.OtherUser).
+func OtherUserOffered(platform string) bool { return FactsOf(platform).OtherUser }
 
 // DeliveryApplies says whether a cell ends with two receiving sockets when
 // the second one's bind succeeds: two listeners, or two bound UDP sockets.

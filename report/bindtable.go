@@ -68,7 +68,7 @@ func (c Column) disputed() int {
 }
 
 // platformOrder puts the platforms people look for first.
-var platformOrder = []string{"linux", "windows", "darwin", "freebsd", "wine"}
+var platformOrder = matrix.BindTableOrder()
 
 // SortColumns orders columns: known platforms first, then by name.
 func SortColumns(cols []Column) {

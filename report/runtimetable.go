@@ -34,7 +34,7 @@ type RuntimeFix struct {
 }
 
 // RuntimePlatforms are the runtime table's columns, in order.
-var RuntimePlatforms = []string{"linux", "wine", "windows", "darwin", "freebsd"}
+var RuntimePlatforms = matrix.RuntimeTableOrder()
 
 // RuntimeTable writes docs/runtime-table.md: one row per reference server,
 // one column per platform, then per runtime what its source says it sets,

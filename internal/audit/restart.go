@@ -134,6 +134,9 @@ func restartCheck(srv *server, socks []inventory.Socket, w witness.Witness, wait
 		if !serverClosed {
 			r.Note += fmt.Sprintf("; the server's side of some was still ESTABLISHED (or could not be looked up) %v after it stopped, so the clients closed first", timeWaitPatience)
 		}
+		if note := witness.TimeWaitNote(w); note != "" {
+			r.Note += "; " + note
+		}
 		return r, nil
 	}
 	var tuples []string

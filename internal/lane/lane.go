@@ -30,8 +30,8 @@ type Config struct {
 	Verbose bool
 }
 
-// Names lists the lanes.
-var Names = []string{"wine", "qemu"}
+// Names lists the lanes (matrix.Lanes); Run has a case for each.
+var Names = matrix.LaneNames()
 
 // Run runs the matrix in the lane cfg.Under names.
 func Run(cfg Config) (*matrix.Observation, error) {

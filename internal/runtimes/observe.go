@@ -42,8 +42,8 @@ func Observe(s Server, opt Options) (*matrix.Audit, error) {
 		run.Missing = why
 		a := &matrix.Audit{Schema: matrix.AuditSchema, Platform: host.Platform(), Sockets: []matrix.AuditSocket{}, Runtime: run,
 			Note: "not audited: " + why}
-		if opt.Under == "wine" {
-			a.Platform = matrix.Platform{Name: "wine"} // nothing ran under it to say more
+		if l, ok := matrix.LaneNamed(opt.Under); ok {
+			a.Platform = matrix.Platform{Name: l.Platform} // nothing ran under it to say more
 		}
 		a.Conclude()
 		return a
@@ -137,7 +137,8 @@ func build(s Server, dir, line string, opt Options) error {
 	cmd := exec.Command(words[0], words[1:]...)
 	cmd.Dir = dir
 	if opt.Under == "wine" {
-		cmd.Env = append(os.Environ(), "GOOS=windows", "GOARCH=amd64", "CGO_ENABLED=0")
+		l, _ := matrix.LaneNamed(opt.Under)
+		cmd.Env = append(os.Environ(), "GOOS="+l.GOOS(), "GOARCH="+l.GOARCH, "CGO_ENABLED=0")
 	}
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out

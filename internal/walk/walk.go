@@ -320,8 +320,12 @@ func (h *Held) proveTimeWait() error {
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("%s: connection %s<->%s found=%v state=%s after %v, want TIME_WAIT",
+			err := fmt.Errorf("%s: connection %s<->%s found=%v state=%s after %v, want TIME_WAIT",
 				h.witness.Name(), server, client, found, e.State, timeWaitPatience)
+			if note := witness.TimeWaitNote(h.witness); note != "" {
+				err = fmt.Errorf("%w (%s)", err, note) // a host setting keeps TIME_WAIT away: name it
+			}
+			return err
 		}
 		if delay == 0 {
 			runtime.Gosched()

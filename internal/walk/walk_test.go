@@ -9,6 +9,7 @@ import (
 
 	"github.com/bindmatrix/bindmatrix/internal/ports"
 	"github.com/bindmatrix/bindmatrix/internal/sock"
+	"github.com/bindmatrix/bindmatrix/internal/socktable"
 	"github.com/bindmatrix/bindmatrix/internal/walk"
 	"github.com/bindmatrix/bindmatrix/internal/witness"
 	"github.com/bindmatrix/bindmatrix/matrix"
@@ -118,5 +119,45 @@ func TestWalkOnATakenPort(t *testing.T) {
 	defer h.Release()
 	if again, err := walk.Walk(spec, port, w); again != nil || !errors.Is(err, walk.ErrPortTaken) {
 		t.Errorf("a second walk on port %d: %v, %v; want ErrPortTaken", port, again, err)
+	}
+}
+
+// noLocalTimeWait is a witness of a host that keeps no TIME_WAIT entry for
+// a local connection (FreeBSD with net.inet.tcp.nolocaltimewait=1): it
+// answers as the real one does, except that no entry is ever in TIME_WAIT,
+// and it names the setting.
+type noLocalTimeWait struct{ witness.Witness }
+
+func (w noLocalTimeWait) Lookup(local, remote netip.AddrPort) (socktable.Entry, bool, error) {
+	e, found, err := w.Witness.Lookup(local, remote)
+	if found && e.State == socktable.TimeWait {
+		return socktable.Entry{}, false, err
+	}
+	return e, found, err
+}
+
+func (noLocalTimeWait) TimeWaitNote() string { return "net.inet.tcp.nolocaltimewait=1: no TIME_WAIT" }
+
+// TestUnreachedTimeWaitNamesTheSetting: a time_wait walk that never sees
+// the entry says which host setting kept it away, so that an unreached
+// cell names it. It waits out the walk's patience (2 s).
+func TestUnreachedTimeWaitNamesTheSetting(t *testing.T) {
+	real, err := witness.Open(witness.Best)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer real.Close()
+	book := ports.NewBook()
+	port, err := book.Take(matrix.TCP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := walk.Spec{Proto: matrix.TCP, Family: matrix.SockIPv4, Addr: matrix.Specific, State: matrix.TimeWait}
+	h, err := walk.Walk(spec, port, noLocalTimeWait{real})
+	if h != nil {
+		book.Release(port, h.Release())
+	}
+	if err == nil || !strings.Contains(err.Error(), "want TIME_WAIT (net.inet.tcp.nolocaltimewait=1: no TIME_WAIT)") {
+		t.Errorf("walk into time_wait: %v; want the unreached note to name net.inet.tcp.nolocaltimewait", err)
 	}
 }

@@ -21,7 +21,10 @@ import (
 // under Wine 8.0 here).
 type Iphlpapi struct{ buf []byte }
 
-var _ Witness = (*Iphlpapi)(nil)
+var (
+	_ Witness     = (*Iphlpapi)(nil)
+	_ Snapshotter = (*Iphlpapi)(nil)
+)
 
 var (
 	iphlpapi         = windows.NewLazySystemDLL("iphlpapi.dll")

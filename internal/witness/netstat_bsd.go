@@ -6,8 +6,12 @@ import (
 	"fmt"
 	"net/netip"
 	"os/exec"
+	"runtime"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/bindmatrix/bindmatrix/internal/socktable"
+	"github.com/bindmatrix/bindmatrix/matrix"
 )
 
 // Netstat reads the TCP table with `netstat -an -p tcp`, which lists
@@ -17,7 +21,11 @@ import (
 // private to each release.
 type Netstat struct{ path string }
 
-var _ Witness = Netstat{}
+var (
+	_ Witness       = Netstat{}
+	_ Snapshotter   = Netstat{}
+	_ TimeWaitNoter = Netstat{}
+)
 
 func openBest() (Witness, error) {
 	path, err := exec.LookPath("netstat")
@@ -28,6 +36,12 @@ func openBest() (Witness, error) {
 }
 
 func (Netstat) Name() string { return "netstat" }
+
+// TimeWaitNote reads the host settings the platform registry names for
+// this OS with sysctl(3): on FreeBSD, net.inet.tcp.nolocaltimewait.
+func (Netstat) TimeWaitNote() string {
+	return settingsNote(runtime.GOOS, matrix.TimeWait, unix.SysctlUint32)
+}
 
 func (Netstat) Close() error { return nil }
 

@@ -31,8 +31,9 @@ type costly interface {
 }
 
 var (
-	_ Witness     = (*Shared)(nil)
-	_ Snapshotter = (*Shared)(nil)
+	_ Witness       = (*Shared)(nil)
+	_ Snapshotter   = (*Shared)(nil)
+	_ TimeWaitNoter = (*Shared)(nil)
 )
 
 // NewShared shares w among goroutines when its reads are costly; ok is
@@ -49,6 +50,9 @@ func NewShared(w Witness) (s *Shared, ok bool) {
 }
 
 func (s *Shared) Name() string { return s.w.Name() }
+
+// TimeWaitNote is the shared witness's note (TimeWaitNoter).
+func (s *Shared) TimeWaitNote() string { return TimeWaitNote(s.w) }
 
 // Close closes the witness it shares; no question may be asked after.
 func (s *Shared) Close() error { return s.w.Close() }

@@ -26,6 +26,7 @@ type SockDiag struct {
 var (
 	_ Witness           = (*SockDiag)(nil)
 	_ TimeWaitDestroyer = (*SockDiag)(nil)
+	_ PortWatcher       = (*SockDiag)(nil)
 )
 
 var diagSeq atomic.Uint32

@@ -56,6 +56,25 @@ type PortWatcher interface {
 	OnPort(proto string, port uint16) ([]socktable.Entry, error)
 }
 
+// TimeWaitNoter is a witness that can tell why a connection between two
+// local addresses leaves no TIME_WAIT entry on this host: a host setting
+// of the platform registry (matrix.PlatformFacts.Settings), such as
+// FreeBSD's net.inet.tcp.nolocaltimewait=1, read where it can be.
+type TimeWaitNoter interface {
+	// TimeWaitNote names the setting and its value, or is "" when no
+	// setting keeps TIME_WAIT away.
+	TimeWaitNote() string
+}
+
+// TimeWaitNote is w's note on why a local connection may leave no
+// TIME_WAIT entry here, or "" when w has none to give.
+func TimeWaitNote(w Witness) string {
+	if n, ok := w.(TimeWaitNoter); ok {
+		return n.TimeWaitNote()
+	}
+	return ""
+}
+
 // ErrNoWitness says the TCP table cannot be read here; states that need
 // it are unreached, never assumed.
 var ErrNoWitness = errors.New("no witness can read the TCP connection table")
