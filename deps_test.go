@@ -40,7 +40,7 @@ internal/witness < internal/deliver, internal/inventory, internal/testenv;
 internal/witness, internal/ports < internal/walk;
 
 # The matrix runner, the audit, the lanes.
-internal/child, internal/deliver, internal/host, internal/walk < internal/runner;
+internal/child, internal/deliver, internal/host, internal/walk < internal/runner, internal/arrange;
 internal/child, internal/deliver, internal/host, internal/inventory < internal/audit;
 matrix, internal/atomicfile, internal/progress, internal/reexec < internal/lane;
 
@@ -52,7 +52,7 @@ internal/audit, internal/ports, internal/lane, report < internal/runtimes;
 internal/audit, report < bindtest;
 
 # Commands.
-internal/runner, internal/accept, internal/runtimes, internal/testenv < cmd/bindmatrix, internal/winetests;
+internal/runner, internal/arrange, internal/model, internal/accept, internal/runtimes, internal/testenv < cmd/bindmatrix, internal/winetests;
 `
 
 // externalAllowed are the only packages outside the standard library and

@@ -95,6 +95,10 @@ func ParseArrangement(text string) (Arrangement, error) {
 		if err != nil {
 			return Arrangement{}, err
 		}
+		if i > 0 && c.Proto != a.Clauses[0].Proto {
+			return Arrangement{}, &ArrangementError{Clause: i + 1, Word: c.Proto.String(),
+				Msg: "one protocol per arrangement: a TCP port and a UDP port of one number never meet"}
+		}
 		sockets += c.Count()
 		if sockets > MaxSockets {
 			return Arrangement{}, &ArrangementError{Clause: i + 1, Msg: fmt.Sprintf("more than %d sockets", MaxSockets)}

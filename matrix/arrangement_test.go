@@ -106,6 +106,7 @@ func TestArrangementErrors(t *testing.T) {
 		{"tcp 127.0.0.1;; tcp 0.0.0.0", "clause 2", ""},
 		{"tcp 127.0.0.0..127.0.7.255; udp 0.0.0.0", "clause 1", ""},
 		{"tcp 127.0.0.1 \x1b[2J", "clause 1", `"\x1b[2J"`},
+		{"tcp 127.0.0.1; udp 127.0.0.1", "clause 2", `"udp"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.text, func(t *testing.T) {

@@ -317,10 +317,10 @@ func (w *worker) stillAlone(c matrix.Cell, first *walk.Held, outcome matrix.Outc
 		want++
 	}
 	if len(on) > want {
-		return fmt.Errorf("port %d was shared with a socket this cell did not make: %d %s sockets on it where the cell has %d (%s)", first.Port, len(on), c.Proto, want, describe(on))
+		return fmt.Errorf("port %d was shared with a socket this cell did not make: %d %s sockets on it where the cell has %d (%s)", first.Port, len(on), c.Proto, want, socktable.Describe(on))
 	}
 	if len(on) < want {
-		return fmt.Errorf("port %d: %d %s sockets on it where the cell has %d (%s)", first.Port, len(on), c.Proto, want, describe(on))
+		return fmt.Errorf("port %d: %d %s sockets on it where the cell has %d (%s)", first.Port, len(on), c.Proto, want, socktable.Describe(on))
 	}
 	return nil
 }
@@ -336,25 +336,6 @@ func (w *worker) lookAgain(local, remote netip.AddrPort, after *tables) (socktab
 	}
 	e, found := socktable.Find(after.entries, local, remote)
 	return e, found, nil
-}
-
-// describe names sockets in a note: address, state and owner.
-func describe(es []socktable.Entry) string {
-	var parts []string
-	for _, e := range es {
-		p := e.Local.String()
-		if e.Proto == "tcp" {
-			p += " " + e.State.String()
-		}
-		if e.UID >= 0 {
-			p += fmt.Sprintf(" uid %d", e.UID)
-		}
-		if e.Inode != 0 {
-			p += fmt.Sprintf(" inode %d", e.Inode)
-		}
-		parts = append(parts, p)
-	}
-	return strings.Join(parts, ", ")
 }
 
 // unreached records why the first socket's state was not reached; a run

@@ -11,6 +11,7 @@ package socktable
 import (
 	"fmt"
 	"net/netip"
+	"strings"
 )
 
 // TCPState is a TCP state as the kernel's connection table reports it. The
@@ -113,4 +114,24 @@ func Unspecified(like netip.Addr) netip.Addr {
 		return netip.IPv4Unspecified()
 	}
 	return netip.IPv6Unspecified()
+}
+
+// Describe names sockets in a note: address, state for TCP, owner and
+// inode where known.
+func Describe(es []Entry) string {
+	var parts []string
+	for _, e := range es {
+		p := e.Local.String()
+		if e.Proto == "tcp" {
+			p += " " + e.State.String()
+		}
+		if e.UID >= 0 {
+			p += fmt.Sprintf(" uid %d", e.UID)
+		}
+		if e.Inode != 0 {
+			p += fmt.Sprintf(" inode %d", e.Inode)
+		}
+		parts = append(parts, p)
+	}
+	return strings.Join(parts, ", ")
 }
