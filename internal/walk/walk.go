@@ -135,7 +135,7 @@ func (h *Held) walk(s sock.Socket, local netip.AddrPort) error {
 			return fmt.Errorf("first socket: %w", err)
 		}
 		h.Receiver = s
-		return h.proveListening(s, loop)
+		return h.proveListening(s, loop, local)
 	case matrix.Established, matrix.TimeWait:
 		if err := s.Listen(); err != nil {
 			return fmt.Errorf("first socket: %w", err)
@@ -197,7 +197,11 @@ func (h *Held) proveBound(s sock.Socket, want netip.AddrPort) error {
 	return nil
 }
 
-func (h *Held) proveListening(s sock.Socket, loop netip.AddrPort) error {
+// proveListening asks the witness for the listener that accepts
+// connections to loop, where clients reach it; a socket bound to the
+// v4-mapped wildcard (::ffff:0.0.0.0) accepts them, yet sock_diag finds
+// it only by its own address, which is asked second.
+func (h *Held) proveListening(s sock.Socket, loop, local netip.AddrPort) error {
 	listening, err := s.Listening()
 	if err != nil {
 		return err
@@ -210,6 +214,11 @@ func (h *Held) proveListening(s sock.Socket, loop netip.AddrPort) error {
 		return nil // the socket's own word; a table read would add milliseconds a cell
 	}
 	e, found, err := h.witness.Lookup(loop, netip.AddrPort{})
+	if err == nil && !found && local != loop {
+		if e, found, err = h.witness.Lookup(local, netip.AddrPort{}); found {
+			loop = local
+		}
+	}
 	switch {
 	case errors.Is(err, witness.ErrNoWitness):
 		return nil // the socket's own word is proof enough of listening
