@@ -42,6 +42,9 @@ type Observation struct {
 	// was not reached or did not hold, or a socket on the port the run did
 	// not make. Empty when every state held.
 	Unreached string
+	// Tainted says the run left TIME_WAIT entries it could not remove
+	// (no SOCK_DESTROY without root): its port is out of use a while.
+	Tainted bool
 }
 
 // Runner runs arrangements. It keeps one helper process per owner
@@ -72,7 +75,7 @@ func (r *Runner) Close() {
 // The error is for a run that could not be made at all (no clean port, a
 // helper that would not start, ctx done); a state not reached is in the
 // observation.
-func (r *Runner) Run(ctx context.Context, a matrix.Arrangement) (*Observation, error) {
+func (r *Runner) Run(ctx context.Context, a matrix.Arrangement) (obs *Observation, err error) {
 	if len(a.Clauses) == 0 {
 		return nil, errors.New("an empty arrangement")
 	}
@@ -82,8 +85,14 @@ func (r *Runner) Run(ctx context.Context, a matrix.Arrangement) (*Observation, e
 		return nil, err
 	}
 	run := &run{r: r, proto: proto, port: port}
-	defer func() { r.book.Release(port, run.release()) }()
-	obs := &Observation{Port: port}
+	defer func() {
+		tainted := run.release()
+		r.book.Release(port, tainted)
+		if obs != nil {
+			obs.Tainted = tainted
+		}
+	}()
+	obs = &Observation{Port: port}
 	sockets := a.Sockets()
 	for i, s := range sockets {
 		if err := ctx.Err(); err != nil {
@@ -197,11 +206,16 @@ func (run *run) makeThere(s matrix.Socket, local netip.AddrPort, res Result) (Re
 	res.Outcome, res.Native = outcome, native
 	if outcome != matrix.OK {
 		hs.Close()
-		return res, nil
+		return res, h.Settle()
 	}
 	switch {
 	case s.State == matrix.Closed:
+		// The close must be done before the next socket binds: Settle
+		// waits for the helper's answer to it.
 		hs.Close()
+		if err := h.Settle(); err != nil {
+			return res, err
+		}
 		res.Evidence = fmt.Sprintf("bound by helper %d, then closed", h.Pid())
 		return res, nil
 	case listen:
