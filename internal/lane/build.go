@@ -2,28 +2,39 @@ package lane
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"time"
 )
+
+// groupGrace is how long an interrupted build may take to clean up and
+// exit (GroupCommand): go build exits at once.
+const groupGrace = 10 * time.Second
 
 // buildSelf builds this project's command for another OS or architecture:
 // a lane runs the very code under test, not a copy shipped with the binary.
 // It needs the Go toolchain and the source tree, found from the working
-// directory as the go command finds it.
-func buildSelf(goos, goarch, out string) error {
+// directory as the go command finds it. Cancelling ctx interrupts the
+// build (GroupCommand) and returns ctx's cause.
+func buildSelf(ctx context.Context, goos, goarch, out string) error {
 	root, err := moduleRoot()
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command("go", "build", "-trimpath", "-o", out, "./cmd/bindmatrix")
+	cmd := GroupCommand(ctx, "go", "build", "-trimpath", "-o", out, "./cmd/bindmatrix")
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "GOOS="+goos, "GOARCH="+goarch, "CGO_ENABLED=0")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
-	if err := cmd.Run(); err != nil {
+	err = cmd.Run()
+	if ctx.Err() != nil {
+		return context.Cause(ctx)
+	}
+	if err != nil {
 		return fmt.Errorf("building bindmatrix for %s/%s: %v\n%s", goos, goarch, err, stderr.String())
 	}
 	return nil

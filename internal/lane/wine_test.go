@@ -39,7 +39,7 @@ func TestWineLane(t *testing.T) {
 				t.Skip("the 640 TCP cells under Wine take about ten seconds; skipped with -short")
 			}
 			start := time.Now()
-			obs, err := Run(Config{Under: "wine", Only: tc.only, Log: testLog{t}})
+			obs, err := Run(t.Context(), Config{Under: "wine", Only: tc.only, Log: testLog{t}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -121,7 +121,7 @@ func TestWineAuditsAGoServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := Audit(Config{Under: "wine", Log: testLog{t}}, []string{"-restart", "--", WindowsPath(server), fmt.Sprint(port)})
+	a, err := Audit(t.Context(), Config{Under: "wine", Log: testLog{t}}, []string{"-restart", "--", WindowsPath(server), fmt.Sprint(port)})
 	if err != nil {
 		t.Fatal(err)
 	}
