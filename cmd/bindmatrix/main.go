@@ -46,13 +46,13 @@ Usage:
 Run 'bindmatrix COMMAND -h' for a command's flags.
 
 Exit codes:
-  0    all compared cells agree with the expected table (or the command succeeded)
-  1    differences found (audit: another process can take a socket's traffic, or the restart failed)
-  2    bad input: unknown flag or value, corrupt table or observation (file:line named), or a run that could not start
-  3    incomplete: no differences, but some cells were unreached (their state could not be set up or proven),
-       or an audit could not try or prove something
-  130  interrupted (SIGINT): what the command started (helpers, servers, Wine, QEMU) was stopped first
-  143  terminated (SIGTERM): the same; a second signal ends bindmatrix at once, stopping nothing
+  0  all compared cells agree with the expected table (or the command succeeded)
+  1  differences found (audit: another process can take a socket's traffic, or the restart failed)
+  2  bad input: unknown flag or value, corrupt table or observation (file:line named), or a run that could not start
+  3  incomplete: no differences, but some cells were unreached (their state could not be set up or proven),
+     or an audit could not try or prove something
+  130  interrupted (SIGINT), any command: what it started (helpers, servers, Wine, QEMU) was stopped first
+  143  terminated (SIGTERM), the same; a second SIGINT or SIGTERM ends bindmatrix at once, stopping nothing
 `
 
 // roles are what this binary does when it starts itself: hold sockets for

@@ -11,9 +11,11 @@ import (
 	"time"
 )
 
-// groupGrace is how long an interrupted build may take to clean up and
-// exit (GroupCommand): go build exits at once.
-const groupGrace = 10 * time.Second
+// groupGrace bounds the wait for a killed command's process group to be
+// gone (GroupCommand): killed processes go within milliseconds, but
+// zombies count until they are reaped, and a container's init may not
+// reap.
+const groupGrace = 5 * time.Second
 
 // buildSelf builds this project's command for another OS or architecture:
 // a lane runs the very code under test, not a copy shipped with the binary.
@@ -27,7 +29,9 @@ func buildSelf(ctx context.Context, goos, goarch, out string) error {
 	}
 	cmd := GroupCommand(ctx, "go", "build", "-trimpath", "-o", out, "./cmd/bindmatrix")
 	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "GOOS="+goos, "GOARCH="+goarch, "CGO_ENABLED=0")
+	// Its work directory beside out: the caller removes out's directory,
+	// also after an interrupt killed the build, which leaves it behind.
+	cmd.Env = append(os.Environ(), "GOOS="+goos, "GOARCH="+goarch, "CGO_ENABLED=0", "GOTMPDIR="+filepath.Dir(out))
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	err = cmd.Run()

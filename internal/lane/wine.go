@@ -386,7 +386,9 @@ func buildShim(ctx context.Context, tools wineTools, dll string) error {
 	if err := errors.Join(os.WriteFile(c, shimSource, 0o644), os.WriteFile(def, shimDef, 0o644)); err != nil {
 		return err
 	}
-	out, err := GroupCommand(ctx, tools.gcc, "-shared", "-O2", "-s", "-o", dll, c, def, "-ladvapi32").CombinedOutput()
+	gcc := GroupCommand(ctx, tools.gcc, "-shared", "-O2", "-s", "-o", dll, c, def, "-ladvapi32")
+	gcc.Env = append(os.Environ(), "TMPDIR="+src) // its temporary files go with src
+	out, err := gcc.CombinedOutput()
 	if ctx.Err() != nil {
 		return context.Cause(ctx)
 	}

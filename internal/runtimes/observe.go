@@ -84,7 +84,7 @@ func Observe(ctx context.Context, s Server, opt Options) (*matrix.Audit, error) 
 	values := map[string]string{"port": strconv.Itoa(int(port)), "out": out, "dir": files, "exe": exe,
 		"config": filepath.Join(files, "server.conf")}
 	if s.Build != "-" {
-		if err := build(ctx, s, dir, fill(s.Build, values), opt); err != nil {
+		if err := build(ctx, s, dir, fill(s.Build, values), work, opt); err != nil {
 			return nil, err
 		}
 	}
@@ -137,12 +137,15 @@ func runtimeVersion(ctx context.Context, s Server, dir string) (string, error) {
 
 // build runs a server's build line in its directory; a Go build under
 // Wine targets Windows. Cancelling ctx interrupts it (lane.GroupCommand).
-func build(ctx context.Context, s Server, dir, line string, opt Options) error {
+// Its temporary files go under tmp, which the caller removes: a build an
+// interrupt killed leaves them behind.
+func build(ctx context.Context, s Server, dir, line, tmp string, opt Options) error {
 	words := strings.Fields(line)
 	cmd := lane.GroupCommand(ctx, words[0], words[1:]...)
 	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "TMPDIR="+tmp, "GOTMPDIR="+tmp)
 	if opt.Under == "wine" {
-		cmd.Env = append(os.Environ(), "GOOS=windows", "GOARCH=amd64", "CGO_ENABLED=0")
+		cmd.Env = append(cmd.Env, "GOOS=windows", "GOARCH=amd64", "CGO_ENABLED=0")
 	}
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
