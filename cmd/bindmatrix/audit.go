@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -21,7 +22,7 @@ type users []string
 func (u *users) String() string     { return strings.Join(*u, ",") }
 func (u *users) Set(v string) error { *u = append(*u, v); return nil }
 
-func cmdAudit(args []string, stdout, stderr io.Writer) (int, error) {
+func cmdAudit(ctx context.Context, args []string, stdout, stderr io.Writer) (int, error) {
 	fs := newFlags("audit", "Audit a live server: can another process take its port, and does it come back after a restart?\n\n"+
 		"  bindmatrix audit -port P [-proto tcp|udp]     every socket on this machine on that port\n"+
 		"  bindmatrix audit -pid N                        every listening TCP and bound UDP socket of process N\n"+
@@ -72,14 +73,14 @@ func cmdAudit(args []string, stdout, stderr io.Writer) (int, error) {
 		return exitBadInput, usageErrorf("-proto: %v", err)
 	}
 	if *under != "" {
-		return auditUnder(*under, all, r, stdout, stderr)
+		return auditUnder(ctx, *under, all, r, stdout, stderr)
 	}
 	deliverSet := false
 	fs.Visit(func(f *flag.Flag) { deliverSet = deliverSet || f.Name == "deliver" })
 	if !deliverSet {
 		*deliverTraffic = len(command) > 0
 	}
-	a, err := audit.Run(audit.Request{
+	a, err := audit.Run(ctx, audit.Request{
 		Port: uint16(*port), Proto: p, PID: *pid, Command: command, Wait: *wait, Restart: *restart, Log: stderr,
 		Options: audit.Options{Deliver: *deliverTraffic, DeliverToGuessed: deliverSet && *deliverTraffic, DeliverCount: *count, As: as},
 	})
@@ -94,7 +95,7 @@ func cmdAudit(args []string, stdout, stderr io.Writer) (int, error) {
 
 // auditUnder runs the audit in a lane: the same flags, less -under, and a
 // command that is a file of this host named as the lane sees it.
-func auditUnder(under string, args []string, r report.Renderer, stdout, stderr io.Writer) (int, error) {
+func auditUnder(ctx context.Context, under string, args []string, r report.Renderer, stdout, stderr io.Writer) (int, error) {
 	var inner []string
 	afterDashes := false
 	for i := 0; i < len(args); i++ {
@@ -117,7 +118,7 @@ func auditUnder(under string, args []string, r report.Renderer, stdout, stderr i
 		}
 		inner = append(inner, a)
 	}
-	a, err := lane.Audit(lane.Config{Under: under, Log: stderr}, inner)
+	a, err := lane.Audit(ctx, lane.Config{Under: under, Log: stderr}, inner)
 	if err != nil {
 		return exitIncomplete, err
 	}

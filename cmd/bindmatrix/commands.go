@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -46,10 +47,10 @@ func (s *sourceFlags) oneKernel(command string) error {
 	return nil
 }
 
-func (s *sourceFlags) observation(stderr io.Writer) (*matrix.Observation, error) {
+func (s *sourceFlags) observation(ctx context.Context, stderr io.Writer) (*matrix.Observation, error) {
 	src := s.Source
 	src.Log = stderr
-	return src.Observation()
+	return src.Observation(ctx)
 }
 
 // tables says where expected tables come from: a directory, or the copy
@@ -92,7 +93,7 @@ func parse(fs *flag.FlagSet, args []string) error {
 }
 
 // cmdVerdict is bindmatrix without a command: run, compare, print the verdict.
-func cmdVerdict(args []string, stdout, stderr io.Writer) (int, error) {
+func cmdVerdict(ctx context.Context, args []string, stdout, stderr io.Writer) (int, error) {
 	fs := newFlags("", "Run the matrix here, compare with this platform's expected table, print the verdict.", stderr)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "%s\nFlags of bindmatrix without a command:\n", usage)
@@ -105,10 +106,10 @@ func cmdVerdict(args []string, stdout, stderr io.Writer) (int, error) {
 	if err := parse(fs, args); err != nil {
 		return exitBadInput, err
 	}
-	return compare(&src, &tab, "text", stdout, stderr)
+	return compare(ctx, &src, &tab, "text", stdout, stderr)
 }
 
-func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
+func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) (int, error) {
 	fs := newFlags("run", "Run the matrix here and print what every cell did.", stderr)
 	var src sourceFlags
 	asJSON := fs.Bool("json", false, "print the observation document (JSON, schema 1) instead of text")
@@ -119,7 +120,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 	if err := src.oneKernel("run"); err != nil {
 		return exitBadInput, err
 	}
-	obs, err := src.observation(stderr)
+	obs, err := src.observation(ctx, stderr)
 	if err != nil {
 		return exitBadInput, err
 	}
@@ -137,7 +138,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) (int, error) {
 	return exitAgree, nil
 }
 
-func cmdCheck(args []string, stdout, stderr io.Writer) (int, error) {
+func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) (int, error) {
 	fs := newFlags("check", "Compare an observation (a file, or a fresh run here) with the expected table of its platform.", stderr)
 	var src sourceFlags
 	var tab tables
@@ -147,21 +148,24 @@ func cmdCheck(args []string, stdout, stderr io.Writer) (int, error) {
 	if err := parse(fs, args); err != nil {
 		return exitBadInput, err
 	}
-	return compare(&src, &tab, *format, stdout, stderr)
+	return compare(ctx, &src, &tab, *format, stdout, stderr)
 }
 
-func compare(src *sourceFlags, tab *tables, format string, stdout, stderr io.Writer) (int, error) {
+func compare(ctx context.Context, src *sourceFlags, tab *tables, format string, stdout, stderr io.Writer) (int, error) {
 	if len(src.kernels) < 2 {
-		return compareOne(src, tab, format, stdout, stderr)
+		return compareOne(ctx, src, tab, format, stdout, stderr)
 	}
 	// Each kernel in turn; the exit code is the worst: bad input, then a
 	// difference, then an incomplete run.
 	worst := exitAgree
 	rank := map[int]int{exitAgree: 0, exitIncomplete: 1, exitDiffer: 2, exitBadInput: 3}
 	for _, k := range src.kernels {
+		if ctx.Err() != nil {
+			return exitIncomplete, context.Cause(ctx)
+		}
 		one := *src
 		one.Kernel, one.kernels = k, nil
-		code, err := compareOne(&one, tab, format, stdout, stderr)
+		code, err := compareOne(ctx, &one, tab, format, stdout, stderr)
 		if err != nil {
 			fmt.Fprintf(stderr, "bindmatrix: -kernel %s: %v\n", k, err)
 		}
@@ -172,12 +176,12 @@ func compare(src *sourceFlags, tab *tables, format string, stdout, stderr io.Wri
 	return worst, nil
 }
 
-func compareOne(src *sourceFlags, tab *tables, format string, stdout, stderr io.Writer) (int, error) {
+func compareOne(ctx context.Context, src *sourceFlags, tab *tables, format string, stdout, stderr io.Writer) (int, error) {
 	r, err := report.New(format)
 	if err != nil {
 		return exitBadInput, usageErrorf("-format: %v", err)
 	}
-	obs, err := src.observation(stderr)
+	obs, err := src.observation(ctx, stderr)
 	if err != nil {
 		return exitBadInput, err
 	}
@@ -202,7 +206,7 @@ func exitCode(v matrix.Verdict) int {
 	return exitAgree
 }
 
-func cmdReport(args []string, stdout, stderr io.Writer) (int, error) {
+func cmdReport(ctx context.Context, args []string, stdout, stderr io.Writer) (int, error) {
 	fs := newFlags("report", "Render an observation file, or its comparison with the expected table (-compare), or an audit.", stderr)
 	var tab tables
 	observed := fs.String("observed", "", "the observation `FILE` to render")
@@ -229,16 +233,16 @@ func cmdReport(args []string, stdout, stderr io.Writer) (int, error) {
 	}
 	src := sourceFlags{Source: Source{Observed: *observed}}
 	if *against {
-		return compare(&src, &tab, *format, stdout, stderr)
+		return compare(ctx, &src, &tab, *format, stdout, stderr)
 	}
-	obs, err := src.observation(stderr)
+	obs, err := src.observation(ctx, stderr)
 	if err != nil {
 		return exitBadInput, err
 	}
 	return exitAgree, r.Observation(stdout, obs)
 }
 
-func cmdAccept(args []string, stdout, stderr io.Writer) (int, error) {
+func cmdAccept(ctx context.Context, args []string, stdout, stderr io.Writer) (int, error) {
 	fs := newFlags("accept", "Write an observation (a file, or a fresh run here) into its platform's expected table,\nkeeping the table's comments. Review the diff before committing.", stderr)
 	var src sourceFlags
 	src.register(fs, true)
@@ -252,7 +256,7 @@ func cmdAccept(args []string, stdout, stderr io.Writer) (int, error) {
 	if st, err := os.Stat(*dir); err != nil || !st.IsDir() {
 		return exitBadInput, usageErrorf("no directory %s here: run from the repository root or pass -expected DIR", *dir)
 	}
-	obs, err := src.observation(stderr)
+	obs, err := src.observation(ctx, stderr)
 	if err != nil {
 		return exitBadInput, err
 	}

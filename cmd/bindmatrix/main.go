@@ -5,15 +5,12 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"sync/atomic"
-	"syscall"
-	"time"
 
 	"github.com/bindmatrix/bindmatrix/internal/audit"
 	"github.com/bindmatrix/bindmatrix/internal/child"
@@ -28,6 +25,10 @@ const (
 	exitDiffer     = 1 // at least one cell differs
 	exitBadInput   = 2 // bad flags, a corrupt table or observation, or a run that could not start
 	exitIncomplete = 3 // nothing differs, but some cells were unreached
+	// After SIGINT or SIGTERM: 128 + the signal's number, as shells report
+	// it (exitSignalled).
+	exitInterrupted = 130 // SIGINT
+	exitTerminated  = 143 // SIGTERM
 )
 
 const usage = `bindmatrix: the truth about bind() on this machine.
@@ -35,7 +36,7 @@ const usage = `bindmatrix: the truth about bind() on this machine.
 Usage:
   bindmatrix                  run the matrix here, compare with the expected table, print the verdict
   bindmatrix run [flags]      run the matrix and print the observation
-  bindmatrix check [flags]    compare an observation (a file, or a fresh run) with the expected table
+  bindmatrix check [flags]    compare an observation (a file, or a fresh run here) with the expected table
   bindmatrix accept [flags]   write an observation as this platform's expected table
   bindmatrix report [flags]   render an observation, or its comparison, as text, markdown, json or junit
   bindmatrix docs [flags]     regenerate docs/bind-table.md from the expected tables (and observations)
@@ -50,19 +51,38 @@ Exit codes:
   2  bad input: unknown flag or value, corrupt table or observation (file:line named), or a run that could not start
   3  incomplete: no differences, but some cells were unreached (their state could not be set up or proven),
      or an audit could not try or prove something
+  130  interrupted (SIGINT), any command: what it started (helpers, servers, Wine, QEMU) was stopped first
+  143  terminated (SIGTERM), the same; a second SIGINT or SIGTERM ends bindmatrix at once, stopping nothing
 `
 
 // roles are what this binary does when it starts itself: hold sockets for
-// another-process cells, or be the init of a QEMU lane's kernel.
-var roles = []reexec.Role{child.Role, lane.GuestRole(run)}
+// another-process cells, or be the init of a QEMU lane's kernel. The
+// guest's init runs without a signal watch: it powers the guest off,
+// never exits (guest_linux.go).
+var roles = []reexec.Role{child.Role, lane.GuestRole(func(args []string, stdout, stderr io.Writer) int {
+	return run(context.Background(), args, stdout, stderr)
+})}
 
 func main() {
 	reexec.Main(roles...)
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	ctx, stop := interruptible(os.Stderr)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
 }
 
-// run is main without the process: tests call it directly.
-func run(args []string, stdout, stderr io.Writer) int {
+// run is main without the process: tests call it directly. ctx ends the
+// command's work when it is cancelled with an interruption (interruptible);
+// the exit code then says which signal it was.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	code := command(ctx, args, stdout, stderr)
+	if sig, ok := signalled(ctx); ok {
+		return exitSignalled(sig)
+	}
+	return code
+}
+
+func command(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cmd, rest := "", args
 	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
 		cmd, rest = args[0], args[1:]
@@ -70,28 +90,22 @@ func run(args []string, stdout, stderr io.Writer) int {
 	var code int
 	var err error
 	switch cmd {
-	case "", "run", "check", "accept":
-		// These run the matrix here or in a lane; audit and runtimes stop
-		// the servers they started on their own.
-		defer stopOnInterrupt(stderr)()
-	}
-	switch cmd {
 	case "":
-		code, err = cmdVerdict(rest, stdout, stderr)
+		code, err = cmdVerdict(ctx, rest, stdout, stderr)
 	case "run":
-		code, err = cmdRun(rest, stdout, stderr)
+		code, err = cmdRun(ctx, rest, stdout, stderr)
 	case "check":
-		code, err = cmdCheck(rest, stdout, stderr)
+		code, err = cmdCheck(ctx, rest, stdout, stderr)
 	case "accept":
-		code, err = cmdAccept(rest, stdout, stderr)
+		code, err = cmdAccept(ctx, rest, stdout, stderr)
 	case "report":
-		code, err = cmdReport(rest, stdout, stderr)
+		code, err = cmdReport(ctx, rest, stdout, stderr)
 	case "docs":
 		code, err = cmdDocs(rest, stdout, stderr)
 	case "audit":
-		code, err = cmdAudit(rest, stdout, stderr)
+		code, err = cmdAudit(ctx, rest, stdout, stderr)
 	case "runtimes":
-		code, err = cmdRuntimes(rest, stdout, stderr)
+		code, err = cmdRuntimes(ctx, rest, stdout, stderr)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return exitAgree
@@ -101,6 +115,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if errors.Is(err, flag.ErrHelp) {
 		return exitAgree
+	}
+	if _, ok := signalled(ctx); ok {
+		return code // run says the signal; the error is only its echo
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "bindmatrix: %v\n", err)
@@ -113,54 +130,6 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	return code
-}
-
-// exitInterrupted is the exit code after SIGINT or SIGTERM: 128 + SIGINT,
-// as shells report it.
-const exitInterrupted = 130
-
-// stopOnInterrupt makes SIGINT and SIGTERM stop what the command started
-// before the process exits: the lanes' processes (Wine's process group,
-// QEMU) and temporary files, and the copy of the binary another user's
-// helpers run from. Helpers of this process exit on their own once their
-// input closes. It returns the function that stops listening.
-//
-// The command may end first, its lane having returned "interrupted": stop
-// then waits for the handler, so that the exit code is always 130 and the
-// clean-up always done.
-func stopOnInterrupt(stderr io.Writer) (stop func()) {
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	const (
-		running = iota
-		handling
-		ended
-	)
-	var state atomic.Int32
-	done := make(chan struct{})
-	go func() {
-		select {
-		case s := <-sigs:
-			if !state.CompareAndSwap(running, handling) {
-				return // the command ended first
-			}
-			fmt.Fprintf(stderr, "\nbindmatrix: %v: stopping what this run started\n", s)
-			lane.Interrupt()
-			if !lane.Wait(15 * time.Second) {
-				fmt.Fprintln(stderr, "bindmatrix: a lane did not stop within 15 s")
-			}
-			child.Cleanup()
-			os.Exit(exitInterrupted)
-		case <-done:
-		}
-	}()
-	return func() {
-		signal.Stop(sigs)
-		if !state.CompareAndSwap(running, ended) {
-			select {} // the handler is stopping the lanes; it exits 130
-		}
-		close(done)
-	}
 }
 
 // errUsage marks an error in what was asked (flags that contradict each

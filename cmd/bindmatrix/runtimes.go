@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -13,7 +14,7 @@ import (
 	"github.com/bindmatrix/bindmatrix/matrix"
 )
 
-func cmdRuntimes(args []string, stdout, stderr io.Writer) (int, error) {
+func cmdRuntimes(ctx context.Context, args []string, stdout, stderr io.Writer) (int, error) {
 	fs := newFlags("runtimes", "Audit every reference server of "+runtimes.Dir+"/ (-restart, with delivery) and keep each audit in\n"+
 		runtimes.ObservedDir+"/PLATFORM/NAME.json, for the runtime table. Run from the repository root.", stderr)
 	only := fs.String("only", "", "audit only the servers named, `NAME,...`")
@@ -44,7 +45,10 @@ func cmdRuntimes(args []string, stdout, stderr io.Writer) (int, error) {
 	root, _ := os.Getwd()
 	code := exitAgree
 	for _, s := range servers {
-		a, err := runtimes.Observe(s, runtimes.Options{Root: root, Under: *under, Wait: *wait, Log: stderr, Today: time.Now()})
+		a, err := runtimes.Observe(ctx, s, runtimes.Options{Root: root, Under: *under, Wait: *wait, Log: stderr, Today: time.Now()})
+		if ctx.Err() != nil {
+			return exitIncomplete, context.Cause(ctx) // an interrupted audit is not kept
+		}
 		if err != nil {
 			fmt.Fprintf(stderr, "bindmatrix runtimes: %v\n", err)
 			code = exitIncomplete

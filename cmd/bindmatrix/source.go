@@ -5,6 +5,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -33,7 +34,8 @@ type Source struct {
 
 // Observation gathers the observation s names. A run here or in a lane
 // may return an observation with unreached cells; that is not an error.
-func (s Source) Observation() (*matrix.Observation, error) {
+// Cancelling ctx stops the run and returns its cause.
+func (s Source) Observation(ctx context.Context) (*matrix.Observation, error) {
 	filter, err := matrix.ParseFilter(s.Only)
 	if err != nil {
 		return nil, usageErrorf("-only: %v", err)
@@ -51,7 +53,7 @@ func (s Source) Observation() (*matrix.Observation, error) {
 	case s.Observed != "":
 		return s.read(filter)
 	case s.Under != "":
-		return lane.Run(lane.Config{Under: s.Under, Kernel: s.Kernel, Only: s.Only, Parallel: s.Parallel,
+		return lane.Run(ctx, lane.Config{Under: s.Under, Kernel: s.Kernel, Only: s.Only, Parallel: s.Parallel,
 			Repeat: s.Repeat, Log: s.Log, Verbose: s.Verbose})
 	case s.Kernel != "":
 		return nil, usageErrorf("-kernel needs -under qemu")
@@ -64,7 +66,10 @@ func (s Source) Observation() (*matrix.Observation, error) {
 	if s.Verbose && s.Log != nil {
 		opt.Progress = progress.Counter(s.Log)
 	}
-	obs := runner.Run(cells, opt)
+	obs := runner.Run(ctx, cells, opt)
+	if ctx.Err() != nil {
+		return nil, context.Cause(ctx) // the cells not run are missing
+	}
 	if _, named := filter["delivery"]; named {
 		obs.Cells = slices.DeleteFunc(obs.Cells, func(r matrix.Result) bool { return !filter.MatchResult(r) })
 		if len(obs.Cells) == 0 {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -44,7 +45,7 @@ func TestSourceRefusesContradictions(t *testing.T) {
 		"bad filter":    {Only: "colour=red"},
 		"selects none":  {Only: "proto=udp,state=listening"},
 	} {
-		if _, err := s.Observation(); !errors.Is(err, errUsage) {
+		if _, err := s.Observation(context.Background()); !errors.Is(err, errUsage) {
 			t.Errorf("%s: %v, want a usage error", name, err)
 		}
 	}

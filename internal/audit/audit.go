@@ -13,6 +13,7 @@
 package audit
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -77,7 +78,9 @@ const DefaultDeliverCount = 16
 
 // Run audits what req names. The audit it returns is concluded; an error
 // means nothing could be audited (ErrBadInput, or the inventory failed).
-func Run(req Request) (*matrix.Audit, error) {
+// Cancelling ctx ends it with ctx's cause: the servers it started are
+// stopped before it returns, and none starts after (no restart).
+func Run(ctx context.Context, req Request) (*matrix.Audit, error) {
 	if err := check(req); err != nil {
 		return nil, err
 	}
@@ -98,12 +101,14 @@ func Run(req Request) (*matrix.Audit, error) {
 			return nil, badInput("%s: %v", req.Command[0], err)
 		}
 		var err error
-		if srv, err = startServer(req.Command, req.Dir, req.Log); err != nil {
+		if srv, err = startServer(ctx, req.Command, req.Dir, req.Log); err != nil {
 			return nil, badInput("%v", err)
 		}
-		stopOnSignal := stopWithSignals(stopRunning)
-		defer func() { stopOnSignal(); srv.stop() }()
-		socks, err = srv.waitListening(req.Wait)
+		defer srv.stop()
+		socks, err = srv.waitListening(ctx, req.Wait)
+		if ctx.Err() != nil {
+			return nil, context.Cause(ctx)
+		}
 		if err != nil {
 			a.Note = err.Error() + srv.output.says()
 			a.Conclude()
@@ -134,7 +139,10 @@ func Run(req Request) (*matrix.Audit, error) {
 		}
 	}
 
-	audited, err := attack(socks, req.Options, w)
+	audited, err := attack(ctx, socks, req.Options, w)
+	if ctx.Err() != nil {
+		return nil, context.Cause(ctx)
+	}
 	if err != nil {
 		a.Note = err.Error()
 		a.Conclude()
@@ -143,9 +151,12 @@ func Run(req Request) (*matrix.Audit, error) {
 	a.Sockets = audited
 
 	if req.Restart {
-		r, again := restartCheck(srv, socks, w, req.Wait, req.Log)
+		r, again := restartCheck(ctx, srv, socks, w, req.Wait, req.Log)
 		if again != nil {
 			defer again.stop()
+		}
+		if ctx.Err() != nil {
+			return nil, context.Cause(ctx)
 		}
 		a.Restart = &r
 	}
@@ -163,7 +174,7 @@ func Sockets(socks []inventory.Socket, opt Options) (*matrix.Audit, error) {
 		Target: matrix.AuditTarget{Deliver: opt.Deliver, Users: append([]string{"same"}, opt.As...)}}
 	w, _ := witness.Open(witness.Best)
 	defer w.Close()
-	audited, err := attack(socks, opt, w)
+	audited, err := attack(context.Background(), socks, opt, w)
 	if err != nil {
 		return nil, err
 	}
@@ -172,8 +183,9 @@ func Sockets(socks []inventory.Socket, opt Options) (*matrix.Audit, error) {
 	return a, nil
 }
 
-// attack makes every attempt against every socket from helper processes.
-func attack(socks []inventory.Socket, opt Options, w witness.Witness) ([]matrix.AuditSocket, error) {
+// attack makes every attempt against every socket from helper processes,
+// until ctx is cancelled.
+func attack(ctx context.Context, socks []inventory.Socket, opt Options, w witness.Witness) ([]matrix.AuditSocket, error) {
 	att, err := newAttacker(opt, w, socks)
 	if err != nil {
 		return nil, err
@@ -181,6 +193,9 @@ func attack(socks []inventory.Socket, opt Options, w witness.Witness) ([]matrix.
 	defer att.stop()
 	out := []matrix.AuditSocket{}
 	for _, s := range socks {
+		if ctx.Err() != nil {
+			return nil, context.Cause(ctx)
+		}
 		audited := att.audit(s)
 		if len(opt.As) == 0 && os.Geteuid() == 0 && s.UID > 0 {
 			audited.Note = joinNotes(audited.Note, fmt.Sprintf("the attempts ran as root, not as the socket's user %s; add -as %s to try as that user", s.User, s.User))

@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"context"
 	"net/netip"
 	"os"
 	"slices"
@@ -24,7 +25,7 @@ import (
 // kernel prefers the IPv4 listener for IPv4 traffic.
 func TestAuditOfASharedListener(t *testing.T) {
 	cmd, at := serverCommand(t, matrix.ReusePort)
-	a, err := Run(Request{Command: cmd, Wait: 10 * time.Second, Options: Options{Deliver: true}})
+	a, err := Run(context.Background(), Request{Command: cmd, Wait: 10 * time.Second, Options: Options{Deliver: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +64,7 @@ func TestRestartWhileTimeWaitHoldsThePort(t *testing.T) {
 	} {
 		t.Run(tc.opt.String(), func(t *testing.T) {
 			cmd, _ := serverCommand(t, tc.opt)
-			a, err := Run(Request{Command: cmd, Wait: 5 * time.Second, Restart: true})
+			a, err := Run(context.Background(), Request{Command: cmd, Wait: 5 * time.Second, Restart: true})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -87,7 +88,7 @@ func TestRestartWhileTimeWaitHoldsThePort(t *testing.T) {
 func TestAnotherUserCannotJoin(t *testing.T) {
 	testenv.Need(t, os.Geteuid() == 0, "root (a helper as another user)", "run the tests as root")
 	cmd, at := serverCommand(t, matrix.ReusePort)
-	a, err := Run(Request{Command: cmd, Wait: 10 * time.Second, Options: Options{As: []string{"nobody"}}})
+	a, err := Run(context.Background(), Request{Command: cmd, Wait: 10 * time.Second, Options: Options{As: []string{"nobody"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +140,7 @@ func TestNoTrafficReachesAnotherProgramsSocket(t *testing.T) {
 func TestNoRestartConnectionReachesAnotherProgramsListener(t *testing.T) {
 	cmd, at := serverCommand(t, matrix.ReusePort)
 	another := bound(t, matrix.TCP, matrix.ReusePort, at)
-	a, err := Run(Request{Command: cmd, Wait: 10 * time.Second, Restart: true, Options: Options{Deliver: true}})
+	a, err := Run(context.Background(), Request{Command: cmd, Wait: 10 * time.Second, Restart: true, Options: Options{Deliver: true}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/netip"
@@ -26,8 +27,9 @@ const timeWaitPatience = 2 * time.Second
 // restartCheck stops the running server while connections to it are open,
 // proves the TIME_WAIT entries its side left, starts the command again and
 // says whether it listens again within wait. It returns the check and the
-// new server, if one started (the caller stops it).
-func restartCheck(srv *server, socks []inventory.Socket, w witness.Witness, wait time.Duration, log io.Writer) (matrix.Restart, *server) {
+// new server, if one started (the caller stops it). Cancelling ctx keeps
+// the server from starting again.
+func restartCheck(ctx context.Context, srv *server, socks []inventory.Socket, w witness.Witness, wait time.Duration, log io.Writer) (matrix.Restart, *server) {
 	r := matrix.Restart{Witness: w.Name()}
 	select {
 	case <-srv.exited:
@@ -145,12 +147,16 @@ func restartCheck(srv *server, socks []inventory.Socket, w witness.Witness, wait
 	}
 	r.Witness = fmt.Sprintf("%s TIME_WAIT %s after the server stopped", w.Name(), strings.Join(tuples, ", "))
 
-	again, err := startServer(srv.args, srv.dir, log)
+	again, err := startServer(ctx, srv.args, srv.dir, log)
+	if ctx.Err() != nil {
+		r.Verdict, r.Note = matrix.RestartUnreached, "interrupted before the server started again"
+		return r, again
+	}
 	if err != nil {
 		r.Verdict, r.Note = matrix.RestartFailed, err.Error()
 		return r, nil
 	}
-	socksAgain, err := again.waitListening(wait)
+	socksAgain, err := again.waitListening(ctx, wait)
 	// The entries still there now were there when the server bound.
 	for _, c := range proven {
 		if e, found, _ := w.Lookup(c.server, c.peer); found && e.State == socktable.TimeWait {

@@ -2,10 +2,10 @@ package audit
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"os"
 	"os/exec"
 	"slices"
@@ -36,7 +36,12 @@ const stopGrace = 5 * time.Second
 // errNothingListened says the command did not listen within the wait.
 var errNothingListened = errors.New("nothing listened")
 
-func startServer(args []string, dir string, log io.Writer) (*server, error) {
+// startServer starts the command, unless ctx is cancelled: an interrupted
+// audit starts nothing more.
+func startServer(ctx context.Context, args []string, dir string, log io.Writer) (*server, error) {
+	if ctx.Err() != nil {
+		return nil, context.Cause(ctx)
+	}
 	before, err := inventory.List(inventory.Filter{})
 	if err != nil {
 		return nil, err
@@ -50,47 +55,14 @@ func startServer(args []string, dir string, log io.Writer) (*server, error) {
 	}
 	s.cmd.Stdout, s.cmd.Stderr = out, out
 	ownProcessGroup(s.cmd)
-	running.Lock()
-	defer running.Unlock()
-	if running.stopping {
-		return nil, errStopping
-	}
 	if err := s.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting %s: %w", args[0], err)
 	}
-	running.servers[s] = true
 	go func() {
 		s.err = s.cmd.Wait()
-		running.Lock()
-		delete(running.servers, s)
-		running.Unlock()
 		close(s.exited)
 	}()
 	return s, nil
-}
-
-// running are the servers started and not yet exited: an interrupt stops
-// them all, the restarted one included, and no server starts after it.
-var running = struct {
-	sync.Mutex
-	servers  map[*server]bool
-	stopping bool
-}{servers: map[*server]bool{}}
-
-var errStopping = errors.New("the audit is stopping")
-
-// stopRunning stops every server still running, together, and any other
-// from starting: the process is about to exit.
-func stopRunning() {
-	running.Lock()
-	running.stopping = true
-	servers := slices.Collect(maps.Keys(running.servers))
-	running.Unlock()
-	var wg sync.WaitGroup
-	for _, s := range servers {
-		wg.Go(s.stop)
-	}
-	wg.Wait()
 }
 
 // settle is how long the set of a server's sockets must stay the same
@@ -99,8 +71,9 @@ func stopRunning() {
 const settle = 200 * time.Millisecond
 
 // waitListening waits until the server, or a process it started, listens,
-// and until its sockets stop changing; it returns them.
-func (s *server) waitListening(wait time.Duration) ([]inventory.Socket, error) {
+// and until its sockets stop changing; it returns them. Cancelling ctx
+// ends the wait with ctx's cause.
+func (s *server) waitListening(ctx context.Context, wait time.Duration) ([]inventory.Socket, error) {
 	deadline := time.Now().Add(wait)
 	var last []inventory.Socket
 	var stableSince time.Time
@@ -127,7 +100,11 @@ func (s *server) waitListening(wait time.Duration) ([]inventory.Socket, error) {
 			}
 			return nil, fmt.Errorf("%w within %v: %s opened no listening TCP or bound UDP socket", errNothingListened, wait, strings.Join(s.args, " "))
 		}
-		time.Sleep(20 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			return nil, context.Cause(ctx)
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
 }
 

@@ -81,15 +81,3 @@ func copyExecutable(from, to string) error {
 	}
 	return os.WriteFile(to, data, 0o755)
 }
-
-// Cleanup removes the copy of the executable made for another user's
-// helpers, if one is left: for a process that is about to exit on a
-// signal, whose helpers die with their input.
-func Cleanup() {
-	otherUserExe.mu.Lock()
-	defer otherUserExe.mu.Unlock()
-	if otherUserExe.path != "" {
-		os.RemoveAll(filepath.Dir(otherUserExe.path))
-		otherUserExe.path, otherUserExe.users = "", 0
-	}
-}

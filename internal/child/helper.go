@@ -404,6 +404,11 @@ func (h *Helper) Stop() {
 	})
 }
 
+// Kill kills the helper's process, from any goroutine: a read waiting for
+// its answer ends with its pipe, and the helper counts dead. Stop is still
+// to be called, from the helper's own goroutine.
+func (h *Helper) Kill() { h.cmd.Process.Kill() }
+
 // tailBuffer keeps the end of what a helper writes on stderr, for errors.
 type tailBuffer struct {
 	mu  sync.Mutex

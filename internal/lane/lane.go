@@ -9,6 +9,7 @@
 package lane
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -33,18 +34,18 @@ type Config struct {
 // Names lists the lanes (matrix.Lanes); Run has a case for each.
 var Names = matrix.LaneNames()
 
-// Run runs the matrix in the lane cfg.Under names.
-func Run(cfg Config) (*matrix.Observation, error) {
-	running.Add(1)
-	defer running.Done()
+// Run runs the matrix in the lane cfg.Under names. Cancelling ctx kills
+// the lane's processes (Wine's process group and server, QEMU, a build
+// under way), removes its temporary files, and returns ctx's cause.
+func Run(ctx context.Context, cfg Config) (*matrix.Observation, error) {
 	if cfg.Log == nil {
 		cfg.Log = io.Discard
 	}
 	switch cfg.Under {
 	case "wine":
-		return runWine(cfg)
+		return runWine(ctx, cfg)
 	case "qemu":
-		return runQEMU(cfg)
+		return runQEMU(ctx, cfg)
 	}
 	return nil, fmt.Errorf("unknown lane %q (valid: %s)", cfg.Under, strings.Join(Names, ", "))
 }
@@ -76,9 +77,10 @@ const innerIncomplete = 3
 // audit it printed. Only the Wine lane runs audits: a command to audit
 // must run where the audit does, and a QEMU guest has nothing but
 // bindmatrix. Windows programs of this host are named with WindowsPath.
-func Audit(cfg Config, args []string) (*matrix.Audit, error) {
-	running.Add(1)
-	defer running.Done()
+// Cancelling ctx stops it as it stops Run: the audited server, a process
+// of the lane's prefix, ends with the prefix's wineserver, and the inner
+// audit goes no further (no restart).
+func Audit(ctx context.Context, cfg Config, args []string) (*matrix.Audit, error) {
 	if cfg.Log == nil {
 		cfg.Log = io.Discard
 	}
@@ -86,7 +88,7 @@ func Audit(cfg Config, args []string) (*matrix.Audit, error) {
 		return nil, fmt.Errorf("audits run under wine only, not %q: the server audited must run where the audit does", cfg.Under)
 	}
 	// 1: a takeover or a failed restart; 3: incomplete. Both print the audit.
-	stdout, stderr, err := underWine(cfg, append([]string{"audit", "-json"}, args...), 1, innerIncomplete)
+	stdout, stderr, err := underWine(ctx, cfg, append([]string{"audit", "-json"}, args...), 1, innerIncomplete)
 	if err != nil {
 		return nil, err
 	}

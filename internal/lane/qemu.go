@@ -44,7 +44,7 @@ const qemuTimeoutPerRepeat = 10 * time.Second
 // package holds them: sock_diag for TCP (and UDP) is often a module.
 var diagModules = []string{"inet_diag.ko", "tcp_diag.ko", "udp_diag.ko"}
 
-func runQEMU(cfg Config) (*matrix.Observation, error) {
+func runQEMU(ctx context.Context, cfg Config) (*matrix.Observation, error) {
 	if cfg.Kernel == "" {
 		return nil, &matrix.InputError{File: "-kernel", Msg: "-under qemu needs -kernel VMLINUZ (see scripts/fetch-kernel.sh)"}
 	}
@@ -63,7 +63,7 @@ func runQEMU(cfg Config) (*matrix.Observation, error) {
 	defer os.RemoveAll(dir)
 	fmt.Fprintf(cfg.Log, "bindmatrix: booting %s under QEMU\n", release)
 	init := filepath.Join(dir, "init")
-	if err := buildSelf("linux", "amd64", init); err != nil {
+	if err := buildSelf(ctx, "linux", "amd64", init); err != nil {
 		return nil, err
 	}
 	initrd := filepath.Join(dir, "initrd.cpio")
@@ -72,7 +72,7 @@ func runQEMU(cfg Config) (*matrix.Observation, error) {
 	}
 	prog := newCounter(cfg)
 	timeout := qemuTimeout + time.Duration(max(cfg.Repeat-1, 0))*qemuTimeoutPerRepeat
-	console, err := boot(qemu, cfg.Kernel, initrd, timeout, cfg.Log, prog)
+	console, err := boot(ctx, qemu, cfg.Kernel, initrd, timeout, cfg.Log, prog)
 	prog.done()
 	if err != nil {
 		return nil, err
@@ -180,27 +180,27 @@ const kvmGrace = 5 * time.Second
 // It uses KVM when a tiny VM of its own runs on /dev/kvm (kvmRuns, well
 // under a second) and the guest then speaks within kvmGrace, TCG
 // otherwise.
-func boot(qemu, kernel, initrd string, timeout time.Duration, log io.Writer, prog *counter) (string, error) {
+func boot(ctx context.Context, qemu, kernel, initrd string, timeout time.Duration, log io.Writer, prog *counter) (string, error) {
 	if err := kvmRuns(); err != nil {
 		fmt.Fprintf(log, "bindmatrix: no KVM (%v); using TCG\n", err)
 	} else {
-		text, err := bootWith("kvm", qemu, kernel, initrd, timeout, kvmGrace, prog)
-		if !errors.Is(err, errSilent) {
+		text, err := bootWith(ctx, "kvm", qemu, kernel, initrd, timeout, kvmGrace, prog)
+		if !errors.Is(err, errSilent) || ctx.Err() != nil {
 			return text, err
 		}
 		fmt.Fprintf(log, "bindmatrix: KVM did not start the guest (%v); using TCG\n", err)
 	}
-	return bootWith("tcg", qemu, kernel, initrd, timeout, 0, prog)
+	return bootWith(ctx, "tcg", qemu, kernel, initrd, timeout, 0, prog)
 }
 
 var errSilent = errors.New("the guest printed nothing")
 
-func bootWith(accel, qemu, kernel, initrd string, timeout, grace time.Duration, prog *counter) (string, error) {
+func bootWith(parent context.Context, accel, qemu, kernel, initrd string, timeout, grace time.Duration, prog *counter) (string, error) {
 	// quiet: the observation shares the console with printk, and a late
 	// kernel message inside the JSON would spoil it. The guest's first line
 	// (guestHello) is what tells a working KVM from a silent one.
 	cmdline := "console=ttyS0 quiet loglevel=1 panic=-1 " + reexec.Env + "=" + guestRole
-	ctx, cancel := context.WithTimeout(stopped, timeout)
+	ctx, cancel := context.WithTimeout(parent, timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, qemu,
 		"-accel", accel, "-m", "512", "-smp", "2",
@@ -225,6 +225,9 @@ func bootWith(accel, qemu, kernel, initrd string, timeout, grace time.Duration, 
 		case <-time.After(grace):
 			cancel()
 			<-done
+			if parent.Err() != nil {
+				return "", context.Cause(parent)
+			}
 			return "", errSilent
 		}
 		if !console.spokeOnce() {
@@ -235,10 +238,10 @@ func bootWith(accel, qemu, kernel, initrd string, timeout, grace time.Duration, 
 	}
 	text := strings.ReplaceAll(console.String(), "\r\n", "\n")
 	switch {
+	case parent.Err() != nil:
+		return "", context.Cause(parent)
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
 		return "", fmt.Errorf("the guest did not power off within %v; last console lines:\n%s", timeout, lastLines(text, 20))
-	case errors.Is(ctx.Err(), context.Canceled):
-		return "", errInterrupted
 	case err != nil:
 		return "", fmt.Errorf("qemu: %v\n%s\nlast console lines:\n%s", err, stderr.String(), lastLines(text, 20))
 	}

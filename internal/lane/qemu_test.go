@@ -45,7 +45,7 @@ func TestQEMULane(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	obs, err := Run(Config{Under: "qemu", Kernel: kernel})
+	obs, err := Run(t.Context(), Config{Under: "qemu", Kernel: kernel})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +84,7 @@ func TestQEMULanePassesArgumentsIntact(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	obs, err := Run(Config{Under: "qemu", Kernel: kernel, Only: only})
+	obs, err := Run(t.Context(), Config{Under: "qemu", Kernel: kernel, Only: only})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +105,7 @@ func TestQEMUSoak(t *testing.T) {
 	need(t, err == nil, "qemu-system-x86_64", "apt-get install -y qemu-system-x86")
 	kernel := testKernel()
 	need(t, kernel != "", "a Linux kernel image", "run scripts/fetch-kernel.sh or set BINDMATRIX_KERNEL")
-	obs, err := Run(Config{Under: "qemu", Kernel: kernel, Repeat: runs,
+	obs, err := Run(t.Context(), Config{Under: "qemu", Kernel: kernel, Repeat: runs,
 		Only: "proto=tcp,state=time_wait,state=established,process=same,process=other"})
 	if err != nil {
 		t.Fatal(err)
@@ -132,7 +132,7 @@ func TestQEMULaneRefusesWhatIsNotAKernel(t *testing.T) {
 		{Under: "qemu", Kernel: filepath.Join(testenv.TempDir(t), "absent")},
 		{Under: "qemu"},
 	} {
-		_, err := Run(cfg)
+		_, err := Run(t.Context(), cfg)
 		var ie *matrix.InputError
 		if !errors.As(err, &ie) {
 			t.Errorf("kernel %q: %v, want an input error", cfg.Kernel, err)

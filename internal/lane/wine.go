@@ -82,8 +82,8 @@ func isExecutable(file string) bool {
 	return err == nil && st.Mode().IsRegular() && st.Mode()&0o111 != 0
 }
 
-func runWine(cfg Config) (*matrix.Observation, error) {
-	stdout, stderr, err := underWine(cfg, innerArgs(cfg), innerIncomplete)
+func runWine(ctx context.Context, cfg Config) (*matrix.Observation, error) {
+	stdout, stderr, err := underWine(ctx, cfg, innerArgs(cfg), innerIncomplete)
 	if err != nil {
 		return nil, err
 	}
@@ -100,7 +100,7 @@ func runWine(cfg Config) (*matrix.Observation, error) {
 // underWine builds bindmatrix.exe, runs it with args in the lane's prefix
 // and returns what it printed. An exit code other than 0 and those in ok
 // is an error.
-func underWine(cfg Config, args []string, ok ...int) (stdout []byte, stderr string, err error) {
+func underWine(ctx context.Context, cfg Config, args []string, ok ...int) (stdout []byte, stderr string, err error) {
 	tools, err := findWineTools()
 	if err != nil {
 		return nil, "", err
@@ -111,16 +111,19 @@ func underWine(cfg Config, args []string, ok ...int) (stdout []byte, stderr stri
 	}
 	defer os.RemoveAll(tmp)
 	exe := filepath.Join(tmp, "bindmatrix.exe")
-	if err := buildSelf("windows", "amd64", exe); err != nil {
+	if err := buildSelf(ctx, "windows", "amd64", exe); err != nil {
 		return nil, "", err
 	}
-	prefix, unlock, err := preparePrefix(tools, cfg.Log)
+	prefix, unlock, err := preparePrefix(ctx, tools, cfg.Log)
 	if err != nil {
 		return nil, "", err
 	}
 	defer unlock()
 	defer stopWineserver(tools, prefix)
-	stdout, stderr, code, err := runInWine(tools, prefix, tmp, "", append([]string{exe}, args...), newCounter(cfg))
+	stdout, stderr, code, err := runInWine(ctx, tools, prefix, tmp, "", append([]string{exe}, args...), newCounter(cfg))
+	if ctx.Err() != nil {
+		return nil, stderr, err // the cause, as it is: not bindmatrix.exe's failure
+	}
 	if err == nil && code != 0 && !slices.Contains(ok, code) {
 		err = fmt.Errorf("exit status %d", code)
 	}
@@ -138,9 +141,7 @@ func underWine(cfg Config, args []string, ok ...int) (stdout []byte, stderr stri
 // delete under Wine 8.0 (it answers FileDispositionInformationEx with
 // STATUS_NOT_IMPLEMENTED, which Go does not fall back from), and Wine
 // points TEMP there whatever the environment says.
-func RunProgram(log io.Writer, dir, exe string, args ...string) (stdout []byte, stderr string, code int, err error) {
-	running.Add(1)
-	defer running.Done()
+func RunProgram(ctx context.Context, log io.Writer, dir, exe string, args ...string) (stdout []byte, stderr string, code int, err error) {
 	tools, err := findWineTools()
 	if err != nil {
 		return nil, "", 0, err
@@ -153,7 +154,7 @@ func RunProgram(log io.Writer, dir, exe string, args ...string) (stdout []byte, 
 	if log == nil {
 		log = io.Discard
 	}
-	prefix, unlock, err := preparePrefix(tools, log)
+	prefix, unlock, err := preparePrefix(ctx, tools, log)
 	if err != nil {
 		return nil, "", 0, err
 	}
@@ -168,7 +169,7 @@ func RunProgram(log io.Writer, dir, exe string, args ...string) (stdout []byte, 
 			}
 		}
 	}()
-	return runInWine(tools, prefix, tmp, dir, append([]string{exe}, args...), nil)
+	return runInWine(ctx, tools, prefix, tmp, dir, append([]string{exe}, args...), nil)
 }
 
 // WindowsPath names a file of this host as a Windows program under Wine
@@ -193,8 +194,11 @@ func withStderr(err error, stderr string) error {
 // runInWine runs a Windows program under wine64 with a time limit. Its
 // output goes to files, not pipes: the wineserver that wine64 starts
 // inherits them and would keep a pipe open, and Wait with it, long after
-// the program has exited.
-func runInWine(tools wineTools, prefix, tmp, dir string, args []string, prog *counter) (stdout []byte, stderr string, code int, err error) {
+// the program has exited. Cancelling ctx kills wine64's process group and
+// returns ctx's cause; the caller stops the prefix's wineserver, which ends
+// the processes that left the group (a Windows program started in a new
+// process group gets a session of its own).
+func runInWine(ctx context.Context, tools wineTools, prefix, tmp, dir string, args []string, prog *counter) (stdout []byte, stderr string, code int, err error) {
 	outFile, err := os.Create(filepath.Join(tmp, "stdout"))
 	if err != nil {
 		return nil, "", 0, err
@@ -205,9 +209,9 @@ func runInWine(tools wineTools, prefix, tmp, dir string, args []string, prog *co
 		return nil, "", 0, err
 	}
 	defer errFile.Close()
-	ctx, cancel := context.WithTimeout(stopped, wineTimeout)
+	limited, cancel := context.WithTimeout(ctx, wineTimeout)
 	defer cancel()
-	cmd := wineCommand(ctx, tools, prefix, tools.wine64, args...)
+	cmd := wineCommand(limited, tools, prefix, tools.wine64, args...)
 	cmd.Dir = dir
 	cmd.Stdout, cmd.Stderr = outFile, errFile
 	stop := make(chan struct{})
@@ -219,10 +223,10 @@ func runInWine(tools wineTools, prefix, tmp, dir string, args []string, prog *co
 	errText, _ := os.ReadFile(errFile.Name())
 	var exit *exec.ExitError
 	switch {
-	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+	case ctx.Err() != nil:
+		return nil, string(errText), 0, context.Cause(ctx)
+	case errors.Is(limited.Err(), context.DeadlineExceeded):
 		return nil, string(errText), 0, fmt.Errorf("no answer within %v", wineTimeout)
-	case errors.Is(ctx.Err(), context.Canceled):
-		return nil, string(errText), 0, errInterrupted
 	case errors.As(runErr, &exit):
 		return stdout, string(errText), exit.ExitCode(), nil
 	case runErr != nil:
@@ -234,7 +238,8 @@ func runInWine(tools wineTools, prefix, tmp, dir string, args []string, prog *co
 // stopWineserver stops the prefix's wineserver and the services it runs now
 // rather than when they time out, so that no Wine process outlives the lane.
 func stopWineserver(tools wineTools, prefix string) {
-	// Not under stopped: after an interrupt this is what still has to run.
+	// Not under the command's context: after an interrupt this is what
+	// still has to run.
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	wineCommand(ctx, tools, prefix, tools.wineserver, "-k").Run()
@@ -259,7 +264,7 @@ func wineCommand(ctx context.Context, tools wineTools, prefix, program string, a
 // missing, broken, or made for another Wine or shim. It holds a lock on the
 // prefix until unlock, so that concurrent lanes neither build it twice nor
 // stop each other's wineserver.
-func preparePrefix(tools wineTools, log io.Writer) (prefix string, unlock func(), err error) {
+func preparePrefix(ctx context.Context, tools wineTools, log io.Writer) (prefix string, unlock func(), err error) {
 	cache, err := os.UserCacheDir()
 	if err != nil {
 		return "", nil, fmt.Errorf("the Wine lane keeps its prefix in the user cache directory: %v", err)
@@ -273,10 +278,10 @@ func preparePrefix(tools wineTools, log io.Writer) (prefix string, unlock func()
 	if err != nil {
 		return "", nil, err
 	}
-	key, err := prefixKey(tools)
+	key, err := prefixKey(ctx, tools)
 	if err == nil && !prefixReady(prefix, key) {
 		fmt.Fprintf(log, "bindmatrix: making a Wine prefix in %s (once; up to a minute)\n", prefix)
-		err = makePrefix(tools, prefix, key)
+		err = makePrefix(ctx, tools, prefix, key)
 	}
 	if err != nil {
 		unlock()
@@ -287,8 +292,8 @@ func preparePrefix(tools wineTools, log io.Writer) (prefix string, unlock func()
 
 // prefixKey names what a prefix was made with: the Wine version and the
 // shim's source. A prefix made with others is rebuilt.
-func prefixKey(tools wineTools) (string, error) {
-	out, err := exec.Command(tools.wine64, "--version").Output()
+func prefixKey(ctx context.Context, tools wineTools) (string, error) {
+	out, err := exec.CommandContext(ctx, tools.wine64, "--version").Output()
 	if err != nil {
 		return "", fmt.Errorf("%s --version: %v", tools.wine64, err)
 	}
@@ -328,19 +333,30 @@ func prefixFiles(prefix string) []string {
 }
 
 // makePrefix makes the prefix from nothing: wineboot, then the shim, then
-// the stamp.
-func makePrefix(tools wineTools, prefix, key string) error {
+// the stamp. wineboot starts the prefix's wineserver, which leaves
+// wineboot's process group, and services under it: whatever happens, they
+// are stopped before it returns, so that nothing of an interrupted or
+// failed setup outlives the lane.
+func makePrefix(ctx context.Context, tools wineTools, prefix, key string) error {
 	if err := os.RemoveAll(prefix); err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(stopped, prefixTimeout)
+	limited, cancel := context.WithTimeout(ctx, prefixTimeout)
 	defer cancel()
+	defer stopWineserver(tools, prefix)
 	run := func(program string, args ...string) error {
-		cmd := wineCommand(ctx, tools, prefix, program, args...)
+		if ctx.Err() != nil {
+			return context.Cause(ctx)
+		}
+		cmd := wineCommand(limited, tools, prefix, program, args...)
 		var out bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &out, &out
 		cmd.WaitDelay = time.Second // a daemon may hold the pipe; its output is not needed then
-		if err := cmd.Run(); err != nil && !errors.Is(err, exec.ErrWaitDelay) {
+		err := cmd.Run()
+		if ctx.Err() != nil {
+			return context.Cause(ctx)
+		}
+		if err != nil && !errors.Is(err, exec.ErrWaitDelay) {
 			return fmt.Errorf("making the Wine prefix %s: %s %s: %v\n%s", prefix, filepath.Base(program), strings.Join(args, " "), err, lastLines(out.String(), 20))
 		}
 		return nil
@@ -353,14 +369,14 @@ func makePrefix(tools wineTools, prefix, key string) error {
 	if err := run(tools.wineserver, "-w"); err != nil {
 		return err
 	}
-	if err := buildShim(tools, shimPath(prefix)); err != nil {
+	if err := buildShim(ctx, tools, shimPath(prefix)); err != nil {
 		return err
 	}
 	return os.WriteFile(filepath.Join(prefix, stampName), []byte(key), 0o644)
 }
 
 // buildShim compiles bcryptprimitives.dll into the prefix's system32.
-func buildShim(tools wineTools, dll string) error {
+func buildShim(ctx context.Context, tools wineTools, dll string) error {
 	src, err := os.MkdirTemp("", "bindmatrix-shim-")
 	if err != nil {
 		return err
@@ -370,7 +386,12 @@ func buildShim(tools wineTools, dll string) error {
 	if err := errors.Join(os.WriteFile(c, shimSource, 0o644), os.WriteFile(def, shimDef, 0o644)); err != nil {
 		return err
 	}
-	out, err := exec.Command(tools.gcc, "-shared", "-O2", "-s", "-o", dll, c, def, "-ladvapi32").CombinedOutput()
+	gcc := GroupCommand(ctx, tools.gcc, "-shared", "-O2", "-s", "-o", dll, c, def, "-ladvapi32")
+	gcc.Env = append(os.Environ(), "TMPDIR="+src) // its temporary files go with src
+	out, err := gcc.CombinedOutput()
+	if ctx.Err() != nil {
+		return context.Cause(ctx)
+	}
 	if err != nil {
 		return fmt.Errorf("building the ProcessPrng shim: %s: %v\n%s", tools.gcc, err, out)
 	}

@@ -39,7 +39,7 @@ func TestWineLane(t *testing.T) {
 				t.Skip("the 640 TCP cells under Wine take about ten seconds; skipped with -short")
 			}
 			start := time.Now()
-			obs, err := Run(Config{Under: "wine", Only: tc.only, Log: testLog{t}})
+			obs, err := Run(t.Context(), Config{Under: "wine", Only: tc.only, Log: testLog{t}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -111,8 +111,9 @@ func TestWineAuditsAGoServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// runtimes/go is a module of its own.
 	build := exec.Command("go", "build", "-o", server, ".")
-	build.Dir = filepath.Join(root, "runtimes", "go") // a module of its own
+	build.Dir = filepath.Join(root, "runtimes", "go")
 	build.Env = append(os.Environ(), "GOOS=windows", "GOARCH=amd64", "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("building the Go server for Windows: %v\n%s", err, out)
@@ -121,7 +122,7 @@ func TestWineAuditsAGoServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := Audit(Config{Under: "wine", Log: testLog{t}}, []string{"-restart", "--", WindowsPath(server), fmt.Sprint(port)})
+	a, err := Audit(t.Context(), Config{Under: "wine", Log: testLog{t}}, []string{"-restart", "--", WindowsPath(server), fmt.Sprint(port)})
 	if err != nil {
 		t.Fatal(err)
 	}

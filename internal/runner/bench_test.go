@@ -6,6 +6,7 @@
 package runner
 
 import (
+	"context"
 	"fmt"
 	"net/netip"
 	"runtime"
@@ -55,7 +56,7 @@ func BenchmarkMatrixTCP(b *testing.B) {
 	cells := classicTCPCells(b)
 	unreached := 0
 	for b.Loop() {
-		obs := Run(cells, Options{})
+		obs := Run(context.Background(), cells, Options{})
 		if u := unreachedCells(obs); len(u) > 0 {
 			if unreached == 0 {
 				b.Logf("%d cells unreached, first %s", len(u), u[0])
@@ -399,7 +400,7 @@ func BenchmarkProcesses(b *testing.B) {
 			}
 			cells := f.Cells()
 			for b.Loop() {
-				if obs := Run(cells, Options{}); len(obs.Cells) != len(cells) {
+				if obs := Run(context.Background(), cells, Options{}); len(obs.Cells) != len(cells) {
 					b.Fatal("cells lost")
 				}
 			}

@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"context"
 	"testing"
 
 	"github.com/bindmatrix/bindmatrix/matrix"
@@ -12,11 +13,11 @@ import (
 func TestOtherProcessCellsMatchSameProcess(t *testing.T) {
 	f, _ := matrix.ParseFilter("process=other,state=listening,family=ipv4,first_addr=specific,second_addr=specific")
 	cells := f.Cells()
-	other := Run(cells, Options{})
+	other := Run(context.Background(), cells, Options{})
 	for i := range cells {
 		cells[i].Process = matrix.SameProcess
 	}
-	same := Run(cells, Options{})
+	same := Run(context.Background(), cells, Options{})
 	for i, r := range other.Cells {
 		if r.Outcome == matrix.Unreached {
 			t.Errorf("%s: unreached: %s", r.Cell, r.Note)

@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -103,14 +104,14 @@ func TestRunsAreDeterministic(t *testing.T) {
 		runs = 5 // a run takes Wine some 10 s; the soak is for flips
 	}
 	start := time.Now()
-	first := Run(cells, Options{})
+	first := Run(context.Background(), cells, Options{})
 	if u := unreachedCells(first); len(u) > 0 {
 		t.Fatalf("run 1: %d cells unreached:\n%s", len(u), strings.Join(u, "\n"))
 	}
 	want := answers(t, first)
 	flipped := map[string][]int{} // cell → the runs that answered differently
 	for run := 2; run <= runs; run++ {
-		obs := Run(cells, Options{})
+		obs := Run(context.Background(), cells, Options{})
 		got := answers(t, obs)
 		for i, r := range obs.Cells {
 			name := r.Cell.Name()
@@ -152,7 +153,7 @@ func TestConcurrentRunsAgreeWithTheTable(t *testing.T) {
 	for i := range runs {
 		wg.Go(func() {
 			<-ready
-			observations[i] = Run(cells, Options{})
+			observations[i] = Run(context.Background(), cells, Options{})
 		})
 	}
 	close(ready)

@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"context"
 	"os"
 	"testing"
 
@@ -35,7 +36,7 @@ func TestMatrix(t *testing.T) {
 		t.Fatalf("expected table for %s: %v", platform.Name, err)
 	}
 	cells := matrix.AllCellsOn(platform.Name)
-	obs := Run(cells, Options{})
+	obs := Run(context.Background(), cells, Options{})
 	if len(obs.Cells) != len(cells) {
 		t.Fatalf("run returned %d cells, want %d", len(obs.Cells), len(cells))
 	}

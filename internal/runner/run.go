@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"runtime"
@@ -58,11 +59,14 @@ const DefaultCellTimeout = 30 * time.Second
 const WitnessEnv = "BINDMATRIX_WITNESS"
 
 // Run runs the cells on this machine and returns the observation, cells in
-// the order given.
-func Run(cells []matrix.Cell, opt Options) *matrix.Observation {
-	obs := runOnce(cells, opt)
-	for pass := 1; pass < opt.Repeat; pass++ {
-		again := runOnce(cells, opt)
+// the order given. Cancelling ctx stops it: no cell starts after, the
+// helpers of cells under way are killed (which ends their blocking reads),
+// and the cells not run are missing from the observation, which then
+// describes nothing and is for the caller to drop.
+func Run(ctx context.Context, cells []matrix.Cell, opt Options) *matrix.Observation {
+	obs := runOnce(ctx, cells, opt)
+	for pass := 1; pass < opt.Repeat && ctx.Err() == nil; pass++ {
+		again := runOnce(ctx, cells, opt)
 		for i, r := range again.Cells {
 			obs.Cells[i] = merge(obs.Cells[i], r, pass)
 		}
@@ -93,7 +97,7 @@ func merge(so, r matrix.Result, pass int) matrix.Result {
 // flipped starts the note of a cell whose answer changed between runs.
 const flipped = "FLIPPED between runs"
 
-func runOnce(cells []matrix.Cell, opt Options) *matrix.Observation {
+func runOnce(ctx context.Context, cells []matrix.Cell, opt Options) *matrix.Observation {
 	shared := openSharedWitness()
 	if shared != nil {
 		defer shared.Close()
@@ -119,21 +123,21 @@ func runOnce(cells []matrix.Cell, opt Options) *matrix.Observation {
 		wg.Go(func() {
 			w := newWorker(book, shared)
 			defer func() { w.close() }()
-			for {
+			for ctx.Err() == nil {
 				start := int(next.Add(batchCells) - batchCells)
 				if start >= len(cells) {
 					return
 				}
 				batch := cells[start:min(start+batchCells, len(cells))]
-				rs, finished := w.runWithin(batch, timeout)
+				rs, finished := w.runWithin(ctx, batch, timeout)
 				if !finished {
 					// The hung cells keep their worker's witness and
 					// helpers (closing them under it would be a race);
 					// this goroutine goes on with new ones, and a witness
 					// of its own: the shared one may be what hung.
 					w = newWorker(book, nil)
-					if len(batch) > 1 {
-						rs, w = runAlone(w, batch, timeout, book)
+					if len(batch) > 1 && ctx.Err() == nil {
+						rs, w = runAlone(ctx, w, batch, timeout, book)
 					}
 				}
 				copy(results[start:], rs)
@@ -158,7 +162,10 @@ type worker struct {
 	witnessErr error
 	// sharedWitness says the witness is the run's, closed by the run.
 	sharedWitness bool
-	helpers       map[matrix.Process]*child.Helper
+	// mu guards helpers between helper, which adds to them in the cells'
+	// goroutine, and kill, which reads them from another.
+	mu      sync.Mutex
+	helpers map[matrix.Process]*child.Helper
 	// beforeSecond, when set (by tests), runs between the walk's proof of
 	// the first socket's state and the second socket's attempt: where a
 	// neighbour could act.
@@ -207,6 +214,8 @@ func openSharedWitness() *witness.Shared {
 
 // helper is the worker's helper process for p, started if need be.
 func (w *worker) helper(p matrix.Process) (*child.Helper, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	if h := w.helpers[p]; h != nil && h.Alive() {
 		return h, nil
 	}
@@ -220,6 +229,16 @@ func (w *worker) helper(p matrix.Process) (*child.Helper, error) {
 	}
 	w.helpers[p] = h
 	return h, nil
+}
+
+// kill kills the worker's helpers, from any goroutine: their pipes close,
+// and whatever waits for an answer gets ErrDead.
+func (w *worker) kill() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, h := range w.helpers {
+		h.Kill()
+	}
 }
 
 func (w *worker) close() {
@@ -238,7 +257,9 @@ var beforeCell atomic.Pointer[func(matrix.Cell)]
 // runWithin runs cells together with a time limit. Cells past it are left
 // to finish on their own (they close their own sockets when they do) and
 // reported unreached; finished says whether they came back in time.
-func (w *worker) runWithin(cells []matrix.Cell, timeout time.Duration) (rs []matrix.Result, finished bool) {
+// Cancelling ctx kills the worker's helpers, so that cells waiting for one
+// come back at once (the blocking reads end with the pipe), unreached.
+func (w *worker) runWithin(ctx context.Context, cells []matrix.Cell, timeout time.Duration) (rs []matrix.Result, finished bool) {
 	result := make(chan []matrix.Result, 1)
 	go func() {
 		if hook := beforeCell.Load(); hook != nil {
@@ -253,23 +274,30 @@ func (w *worker) runWithin(cells []matrix.Cell, timeout time.Duration) (rs []mat
 	select {
 	case rs := <-result:
 		return rs, true
-	case <-timer.C:
-		rs := make([]matrix.Result, len(cells))
-		for i, c := range cells {
-			rs[i] = matrix.Result{Cell: c, Outcome: matrix.Unreached,
-				Note: fmt.Sprintf("the cell did not finish within %v", timeout)}
+	case <-ctx.Done():
+		w.kill()
+		select {
+		case rs := <-result:
+			return rs, true
+		case <-timer.C:
 		}
-		return rs, false
+	case <-timer.C:
 	}
+	rs = make([]matrix.Result, len(cells))
+	for i, c := range cells {
+		rs[i] = matrix.Result{Cell: c, Outcome: matrix.Unreached,
+			Note: fmt.Sprintf("the cell did not finish within %v", timeout)}
+	}
+	return rs, false
 }
 
 // runAlone runs cells one at a time on w after their batch hung, so that
 // only the cell that hangs is reported for it, and returns the worker to go
 // on with: a new one for each cell that hangs again.
-func runAlone(w *worker, cells []matrix.Cell, timeout time.Duration, book *ports.Book) ([]matrix.Result, *worker) {
+func runAlone(ctx context.Context, w *worker, cells []matrix.Cell, timeout time.Duration, book *ports.Book) ([]matrix.Result, *worker) {
 	rs := make([]matrix.Result, len(cells))
 	for i, c := range cells {
-		r, finished := w.runWithin([]matrix.Cell{c}, timeout)
+		r, finished := w.runWithin(ctx, []matrix.Cell{c}, timeout)
 		rs[i] = r[0]
 		if !finished {
 			w = newWorker(book, nil)

@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -24,7 +25,7 @@ func TestHungCellIsUnreachedAndTheRunGoesOn(t *testing.T) {
 	beforeCell.Store(&hang)
 	defer beforeCell.Store(nil)
 
-	obs := Run(cells, Options{Parallel: 2, CellTimeout: time.Second})
+	obs := Run(context.Background(), cells, Options{Parallel: 2, CellTimeout: time.Second})
 	for i, r := range obs.Cells {
 		switch {
 		case cells[i] == hung && (r.Outcome != matrix.Unreached || !strings.Contains(r.Note, "did not finish within 1s")):
@@ -40,7 +41,7 @@ func TestHungCellIsUnreachedAndTheRunGoesOn(t *testing.T) {
 func TestRunWithoutWitness(t *testing.T) {
 	t.Setenv(WitnessEnv, "none")
 	f, _ := matrix.ParseFilter("proto=tcp,process=same,family=ipv4,first=none,second=none,first_addr=specific,second_addr=specific")
-	obs := Run(f.Cells(), Options{})
+	obs := Run(context.Background(), f.Cells(), Options{})
 	for _, r := range obs.Cells {
 		needsWitness := r.State == matrix.TimeWait || r.State == matrix.Established
 		if needsWitness != (r.Outcome == matrix.Unreached) {

@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"context"
 	"os"
 	"strconv"
 	"strings"
@@ -32,7 +33,7 @@ func TestSoak(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	obs := Run(f.CellsOn(platform.Name), Options{Repeat: runs})
+	obs := Run(context.Background(), f.CellsOn(platform.Name), Options{Repeat: runs})
 	c := matrix.Compare(table, obs)
 	for _, r := range c.Unreached {
 		if strings.Contains(r.Note, flipped) {

@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"context"
 	"runtime"
 	"strings"
 	"testing"
@@ -38,9 +39,9 @@ func TestRunLeaksNoDescriptors(t *testing.T) {
 	}
 	// Warm up lazily opened descriptors, and the threads (each holds a
 	// handle on Windows) that the run's workers need.
-	Run(matrix.AllCells()[:64], Options{})
+	Run(context.Background(), matrix.AllCells()[:64], Options{})
 	before := count()
-	Run(matrix.AllCells(), Options{})
+	Run(context.Background(), matrix.AllCells(), Options{})
 	if after := count(); after != before {
 		t.Errorf("open descriptors: %d before the run, %d after", before, after)
 	}

@@ -2,6 +2,7 @@ package runtimes
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -31,8 +32,9 @@ type Options struct {
 // Observe audits one reference server with -restart and delivery, and
 // returns the audit with its provenance. A runtime that is not installed,
 // or too old for the API, is no error: the audit says so, and has no
-// sockets.
-func Observe(s Server, opt Options) (*matrix.Audit, error) {
+// sockets. Cancelling ctx stops the build or the audit under way, and
+// returns ctx's cause.
+func Observe(ctx context.Context, s Server, opt Options) (*matrix.Audit, error) {
 	if opt.Log == nil {
 		opt.Log = io.Discard
 	}
@@ -51,7 +53,7 @@ func Observe(s Server, opt Options) (*matrix.Audit, error) {
 	if opt.Under != "" && !strings.HasPrefix(s.Build, "go build") {
 		return missing(fmt.Sprintf("not installed under %s: only Go servers are built for Windows here", opt.Under)), nil
 	}
-	version, err := runtimeVersion(s, dir)
+	version, err := runtimeVersion(ctx, s, dir)
 	if err != nil {
 		return missing(err.Error()), nil
 	}
@@ -82,7 +84,7 @@ func Observe(s Server, opt Options) (*matrix.Audit, error) {
 	values := map[string]string{"port": strconv.Itoa(int(port)), "out": out, "dir": files, "exe": exe,
 		"config": filepath.Join(files, "server.conf")}
 	if s.Build != "-" {
-		if err := build(s, dir, fill(s.Build, values), opt); err != nil {
+		if err := build(ctx, s, dir, fill(s.Build, values), work, opt); err != nil {
 			return nil, err
 		}
 	}
@@ -101,9 +103,9 @@ func Observe(s Server, opt Options) (*matrix.Audit, error) {
 		args[0] = lane.WindowsPath(args[0])
 		// -deliver, given: under Wine a server's sockets are a guess (its
 		// iphlpapi names no owners), which gets test traffic only when asked.
-		a, err = lane.Audit(lane.Config{Under: "wine", Log: opt.Log}, append([]string{"-restart", "-deliver", "-wait", opt.Wait.String(), "--"}, args...))
+		a, err = lane.Audit(ctx, lane.Config{Under: "wine", Log: opt.Log}, append([]string{"-restart", "-deliver", "-wait", opt.Wait.String(), "--"}, args...))
 	} else {
-		a, err = audit.Run(audit.Request{Command: args, Dir: dir, Wait: opt.Wait, Restart: true,
+		a, err = audit.Run(ctx, audit.Request{Command: args, Dir: dir, Wait: opt.Wait, Restart: true,
 			Options: audit.Options{Deliver: true}, Log: opt.Log})
 	}
 	if err != nil {
@@ -115,15 +117,18 @@ func Observe(s Server, opt Options) (*matrix.Audit, error) {
 
 // runtimeVersion runs the version command; a command that is not there is
 // "not installed".
-func runtimeVersion(s Server, dir string) (string, error) {
+func runtimeVersion(ctx context.Context, s Server, dir string) (string, error) {
 	words := strings.Fields(s.Version)
 	if _, err := exec.LookPath(words[0]); err != nil {
 		return "", fmt.Errorf("not installed: %s not found", words[0])
 	}
-	cmd := exec.Command(words[0], words[1:]...)
+	cmd := lane.GroupCommand(ctx, words[0], words[1:]...)
 	cmd.Dir = dir
 	text, err := cmd.CombinedOutput() // java -version writes to stderr
 	line, _, _ := strings.Cut(strings.TrimSpace(string(text)), "\n")
+	if ctx.Err() != nil {
+		return "", context.Cause(ctx)
+	}
 	if err != nil {
 		return "", fmt.Errorf("not installed: %s: %v %s", s.Version, err, line)
 	}
@@ -131,18 +136,25 @@ func runtimeVersion(s Server, dir string) (string, error) {
 }
 
 // build runs a server's build line in its directory; a Go build under
-// Wine targets Windows.
-func build(s Server, dir, line string, opt Options) error {
+// Wine targets Windows. Cancelling ctx interrupts it (lane.GroupCommand).
+// Its temporary files go under tmp, which the caller removes: a build an
+// interrupt killed leaves them behind.
+func build(ctx context.Context, s Server, dir, line, tmp string, opt Options) error {
 	words := strings.Fields(line)
-	cmd := exec.Command(words[0], words[1:]...)
+	cmd := lane.GroupCommand(ctx, words[0], words[1:]...)
 	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "TMPDIR="+tmp, "GOTMPDIR="+tmp)
 	if opt.Under == "wine" {
 		l, _ := matrix.LaneNamed(opt.Under)
-		cmd.Env = append(os.Environ(), "GOOS="+l.GOOS(), "GOARCH="+l.GOARCH, "CGO_ENABLED=0")
+		cmd.Env = append(cmd.Env, "GOOS="+l.GOOS(), "GOARCH="+l.GOARCH, "CGO_ENABLED=0")
 	}
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Run(); err != nil {
+	err := cmd.Run()
+	if ctx.Err() != nil {
+		return context.Cause(ctx)
+	}
+	if err != nil {
 		return fmt.Errorf("%s: building with %q: %v\n%s", s.Name, line, err, out.String())
 	}
 	return nil

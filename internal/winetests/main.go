@@ -18,12 +18,15 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/bindmatrix/bindmatrix/internal/lane"
@@ -34,6 +37,9 @@ func main() {
 	run := flag.String("run", "", "run only the tests matching `REGEXP`")
 	verbose := flag.Bool("v", false, "print every package's output, not only failing ones'")
 	flag.Parse()
+	// An interrupt stops the program under Wine (its process group and the
+	// prefix's wineserver) before winetests exits 2.
+	ctx, _ := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	pkgs := flag.Args()
 	if len(pkgs) == 0 {
 		pkgs = []string{"./..."}
@@ -74,7 +80,7 @@ func main() {
 			args = append(args, "-test.run="+*run)
 		}
 		start := time.Now()
-		stdout, stderr, code, err := lane.RunProgram(os.Stderr, dir, lane.WindowsPath(exe), args...)
+		stdout, stderr, code, err := lane.RunProgram(ctx, os.Stderr, dir, lane.WindowsPath(exe), args...)
 		rel, _ := filepath.Rel(mustGetwd(), dir)
 		switch {
 		case err != nil:
