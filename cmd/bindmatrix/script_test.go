@@ -57,15 +57,18 @@ func goServer() {
 		fmt.Fprintln(os.Stderr, "goserver:", err)
 		os.Exit(1)
 	}
-	var held []net.Conn
 	for {
 		c, err := ln.Accept()
 		if err != nil {
 			os.Exit(1)
 		}
-		held = append(held, c)
+		goServerHeld = append(goServerHeld, c)
 	}
 }
+
+// goServerHeld keeps goServer's connections reachable: a net.Conn nothing
+// refers to is closed by its finalizer at the next garbage collection.
+var goServerHeld []net.Conn
 
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
