@@ -20,6 +20,7 @@ import (
 // its temporary directory (Wine's whole process group, QEMU) and nothing
 // in that directory.
 func TestInterruptStopsALane(t *testing.T) {
+	testenv.SkipIfShort(t, "starts the Wine and QEMU lanes to interrupt them")
 	binary := binaryPath(t)
 	kernels, _ := filepath.Glob(filepath.Join(os.Getenv("HOME"), ".cache", "bindmatrix", "kernel", "*", "boot", "vmlinuz-*"))
 	if k := os.Getenv("BINDMATRIX_KERNEL"); k != "" {
