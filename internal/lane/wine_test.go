@@ -109,8 +109,8 @@ func TestWineAuditsAGoServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	build := exec.Command("go", "build", "-o", server, "./runtimes/go")
-	build.Dir = root
+	build := exec.Command("go", "build", "-o", server, ".")
+	build.Dir = filepath.Join(root, "runtimes", "go") // a module of its own
 	build.Env = append(os.Environ(), "GOOS=windows", "GOARCH=amd64", "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("building the Go server for Windows: %v\n%s", err, out)
