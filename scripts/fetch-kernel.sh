@@ -3,21 +3,31 @@
 # vmlinuz. The package is unpacked whole, so the lane also finds the kernel's
 # sock_diag modules beside it (lib/modules/RELEASE).
 #
-#   scripts/fetch-kernel.sh                    # the kernel linux-image-cloud-amd64 points at
+#   scripts/fetch-kernel.sh                    # on Debian: the kernel the machine's
+#                                              # linux-image-cloud-amd64 points at;
+#                                              # elsewhere (Ubuntu): bookworm's
 #   scripts/fetch-kernel.sh bullseye           # that suite's cloud kernel: 5.10 (bullseye),
 #                                              # 6.1 (bookworm), 6.12 (trixie)
 #   scripts/fetch-kernel.sh linux-image-6.1.0-27-cloud-amd64 [DIR]
+#   scripts/fetch-kernel.sh '' DIR             # the default, into DIR
 #
-# A suite the machine's apt sources lack is read through a private apt
-# configuration under DIR (its own source list, package lists and cache): the
-# machine's apt setup is not touched. DIR defaults to
-# ~/.cache/bindmatrix/kernel. Needs apt-get and dpkg-deb (Debian or Ubuntu);
-# run 'apt-get update' first on a fresh machine for the default.
+# A suite is read through a private apt configuration under DIR (its own
+# source list, package lists and cache): the machine's apt setup is not
+# touched. It needs Debian's archive key, which Ubuntu has in the package
+# debian-archive-keyring. DIR defaults to ~/.cache/bindmatrix/kernel; CI
+# names one. Needs apt-get and dpkg-deb (Debian or Ubuntu); on Debian run
+# 'apt-get update' first on a fresh machine for the default.
 set -euo pipefail
 
 what=${1:-}
 dir=${2:-${XDG_CACHE_HOME:-$HOME/.cache}/bindmatrix/kernel}
 apt_opts=()
+
+# The machine's own apt knows linux-image-cloud-amd64 on Debian only
+# (Ubuntu has no such package): elsewhere the default is a Debian suite.
+if [ -z "$what" ] && ! (. /etc/os-release 2>/dev/null && [ "${ID:-}" = debian ]); then
+	what=bookworm
+fi
 
 case "$what" in
 '' | linux-image-*) ;;
@@ -31,6 +41,10 @@ case "$what" in
 	apt_dir="$dir/apt/$suite"
 	mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial"
 	keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+	if [ ! -r "$keyring" ]; then
+		echo "fetch-kernel: no $keyring to check Debian's $suite with: apt-get install debian-archive-keyring" >&2
+		exit 2
+	fi
 	echo "deb [signed-by=$keyring] http://deb.debian.org/debian $suite main" >"$apt_dir/sources.list"
 	apt_opts=(-o "Dir::Etc::SourceList=$apt_dir/sources.list" -o Dir::Etc::SourceParts=/dev/null
 		-o "Dir::State::Lists=$apt_dir/lists" -o "Dir::Cache=$apt_dir/cache")

@@ -53,6 +53,7 @@ func bindmatrix(t *testing.T, args ...string) result {
 // moment on this machine: each must get the right answer for every cell,
 // although the other one is binding ports beside it all the time.
 func TestTwoChecksAtOnce(t *testing.T) {
+	testenv.SkipIfShort(t, "runs the whole matrix twice at once")
 	binary := binaryPath(t)
 	const processes = 2
 	cmds := make([]*exec.Cmd, processes)
@@ -220,6 +221,7 @@ func interloper() {
 // cell's port let the SO_REUSEPORT bind pass). A cell may come out
 // unreached with its reason; check must never see a difference.
 func TestBusyNeighboursNeverMakeAWrongVerdict(t *testing.T) {
+	testenv.SkipIfShort(t, "runs the whole matrix twice beside busy neighbours")
 	inNetns := isolatedNetwork(t)
 	dir := testenv.TempDir(t)
 	if err := os.Chmod(dir, 0o755); err != nil {

@@ -223,9 +223,7 @@ func slowRuntimes(t *testing.T) string {
 // has stopped: no helper, server or copy of the binary is left. run and
 // check once exited 130 on SIGTERM, while audit exited 143.
 func TestEveryCommandExitsWithItsSignal(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs every command until a signal stops it: -short")
-	}
+	testenv.SkipIfShort(t, "runs every command until a signal stops it")
 	_, err := exec.LookPath("go")
 	haveGo := err == nil
 	// A soak of a few cells: long enough that the signal arrives mid-run.
@@ -277,9 +275,7 @@ func lastLines(text string, n int) string {
 // second signal ends bindmatrix at once, with the same exit code: the
 // server is still there when it has exited.
 func TestASecondSignalEndsAtOnce(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a server and interrupts its audit: -short")
-	}
+	testenv.SkipIfShort(t, "starts a server and interrupts its audit")
 	p := startMarked(t, "", nil, append([]string{"audit", "-wait", "1h", "--"}, slowServer(true)...)...)
 	p.waitSays("slowserver up")
 	server := serverPid(t, p.stderrText())
@@ -314,9 +310,7 @@ func serverPid(t *testing.T, stderr string) int {
 // be seen), "prefix" while it makes its Wine prefix (that once left
 // wineserver and two services running), "run" once bindmatrix.exe runs.
 func TestInterruptStopsALane(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds bindmatrix for a lane and interrupts it: -short")
-	}
+	testenv.SkipIfShort(t, "builds bindmatrix for a lane and interrupts it")
 	kernels, _ := filepath.Glob(filepath.Join(os.Getenv("HOME"), ".cache", "bindmatrix", "kernel", "*", "boot", "vmlinuz-*"))
 	if k := os.Getenv("BINDMATRIX_KERNEL"); k != "" {
 		kernels = []string{k}
@@ -378,9 +372,7 @@ func TestInterruptStopsALane(t *testing.T) {
 // process group), and no server starts again. Both once left bindmatrix.exe,
 // wineserver and the server running, and the inner audit restarted it.
 func TestInterruptStopsAWineAudit(t *testing.T) {
-	if testing.Short() {
-		t.Skip("audits a server under Wine and interrupts it: -short")
-	}
+	testenv.SkipIfShort(t, "audits a server under Wine and interrupts it")
 	if !hasProgram("wine64") && !hasProgram("wine") {
 		needed(t, "Wine", "apt-get install -y wine64 gcc-mingw-w64-x86-64")
 	}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -56,15 +57,18 @@ func goServer() {
 		fmt.Fprintln(os.Stderr, "goserver:", err)
 		os.Exit(1)
 	}
-	var held []net.Conn
 	for {
 		c, err := ln.Accept()
 		if err != nil {
 			os.Exit(1)
 		}
-		held = append(held, c)
+		goServerHeld = append(goServerHeld, c)
 	}
 }
+
+// goServerHeld keeps goServer's connections reachable: a net.Conn nothing
+// refers to is closed by its finalizer at the next garbage collection.
+var goServerHeld []net.Conn
 
 func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
@@ -80,6 +84,7 @@ func TestScripts(t *testing.T) {
 			"freeport":    cmdFreePort,
 			"envsubst":    cmdEnvsubst,
 			"listening":   cmdListening,
+			"observedon":  cmdObservedOn,
 		},
 		Condition: condition,
 	})
@@ -241,6 +246,45 @@ func cmdCmpExcept(ts *testscript.TestScript, neg bool, args []string) {
 	if same == neg {
 		ts.Fatalf("%s and %s: same apart from %q lines: %v", args[0], args[1], args[2], same)
 	}
+}
+
+// observedon TABLE OBS here|elsewhere makes TABLE's provenance one line,
+// "provenance observed", dated 2000-01-01 and naming the platform of the
+// observation OBS (here) or the same platform on another kernel
+// (elsewhere), so that accept takes the same path on every machine
+// whatever kernel the checked-in table was observed on. It sets RUN to
+// OBS's platform as accept writes it in a provenance line (without the
+// date), quoted for a regular expression.
+func cmdObservedOn(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 || (args[2] != "here" && args[2] != "elsewhere") {
+		ts.Fatalf("usage: observedon TABLE OBS here|elsewhere")
+	}
+	data, err := os.ReadFile(ts.MkAbs(args[1]))
+	ts.Check(err)
+	obs, err := matrix.DecodeObservation(args[1], data)
+	ts.Check(err)
+	p := obs.Platform
+	run := fmt.Sprintf("%s kernel %s %s/%s %s", p.Name, p.Kernel, p.GOOS, p.GOARCH, p.Go)
+	ts.Setenv("RUN", regexp.QuoteMeta(run))
+	if args[2] == "elsewhere" {
+		run = fmt.Sprintf("%s kernel 0.0-elsewhere %s/%s %s", p.Name, p.GOOS, p.GOARCH, p.Go)
+	}
+	file := ts.MkAbs(args[0])
+	data, err = os.ReadFile(file)
+	ts.Check(err)
+	var lines []string
+	placed := false
+	for _, l := range strings.SplitAfter(string(data), "\n") {
+		if !strings.HasPrefix(l, "provenance ") {
+			lines = append(lines, l)
+		} else if !placed {
+			lines, placed = append(lines, "provenance observed "+run+" 2000-01-01\n"), true
+		}
+	}
+	if !placed {
+		ts.Fatalf("%s has no provenance line", args[0])
+	}
+	ts.Check(os.WriteFile(file, []byte(strings.Join(lines, "")), 0o644))
 }
 
 // fulltable FILE PLATFORM SCOPE OUTCOME writes a table for PLATFORM that

@@ -76,6 +76,7 @@ func (a *attacker) attempt(s inventory.Socket, b bind, opt matrix.Option, user s
 	at := matrix.Attempt{Address: netip.AddrPortFrom(b.addr, s.Local.Port()), Family: b.family, Option: opt, User: user}
 	h := a.helpers[user]
 	newcomer, outcome, native, err := h.Attempt(b.family, s.Proto, opt, at.Address)
+	//lint:ignore SA5001 Attempt returns the socket in every case, for the caller to close: the helper may hold it even when the answer failed.
 	defer newcomer.Close()
 	if err != nil {
 		at.Outcome, at.Note = matrix.Unreached, err.Error()

@@ -36,6 +36,7 @@ func testKernel() string {
 // guest's observation to the Linux expected table. The kernel unpacking the
 // lane's initramfs is also the end-to-end test of the cpio writer.
 func TestQEMULane(t *testing.T) {
+	testenv.SkipIfShort(t, "boots a kernel under QEMU and runs the whole matrix there")
 	_, err := exec.LookPath("qemu-system-x86_64")
 	need(t, err == nil, "qemu-system-x86_64", "apt-get install -y qemu-system-x86")
 	kernel := testKernel()
@@ -75,6 +76,7 @@ func TestQEMULane(t *testing.T) {
 // as given, spaces and all, however long (the kernel's command line would
 // split the first and hang on the second).
 func TestQEMULanePassesArgumentsIntact(t *testing.T) {
+	testenv.SkipIfShort(t, "boots a kernel under QEMU")
 	_, err := exec.LookPath("qemu-system-x86_64")
 	need(t, err == nil, "qemu-system-x86_64", "apt-get install -y qemu-system-x86")
 	kernel := testKernel()
@@ -97,6 +99,7 @@ func TestQEMULanePassesArgumentsIntact(t *testing.T) {
 // $BINDMATRIX_SOAK runs of the TIME_WAIT and established cells, same and
 // other process, with zero flips. Debian's 6.1 kernel is where one was seen.
 func TestQEMUSoak(t *testing.T) {
+	testenv.SkipIfShort(t, "a soak: the same cells again and again under QEMU")
 	runs, _ := strconv.Atoi(os.Getenv("BINDMATRIX_SOAK"))
 	if runs <= 0 {
 		t.Skip("skipped: the soak runs when BINDMATRIX_SOAK=N (runs) is set; .ci/run sets it")

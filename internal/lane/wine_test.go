@@ -19,25 +19,22 @@ import (
 // observation must agree with matrix/expected/wine.txt. The first run makes
 // the Wine prefix (about half a minute); later runs take about ten seconds.
 func TestWineLane(t *testing.T) {
+	testenv.SkipIfShort(t, "runs the Windows build under Wine (half a minute for a fresh prefix)")
 	_, err := findWineTools()
 	need(t, err == nil, "Wine or the MinGW cross compiler", fmt.Sprint(err))
 	for _, tc := range []struct {
 		name, only string
 		cells      int
-		long       bool
 	}{
 		// Listening is where Wine and Windows part ways; time_wait is
 		// where the witness must prove the state.
-		{"listening_and_time_wait", "process=same,family=ipv4,first_addr=specific,second_addr=specific,state=listening,state=time_wait", 32, false},
-		{"udp", "process=same,proto=udp,family=ipv4,first_addr=specific", 64, false},
-		{"dual_stack", "process=same,family=dual,state=listening,first_family=ipv4,first_addr=wildcard,second_addr=wildcard", 16, false},
-		{"other_process", "process=other,state=listening,family=ipv4,proto=tcp,first_addr=specific,second_addr=specific", 16, false},
-		{"tcp", "proto=tcp,process=same,family=ipv4,family=ipv6", 640, true},
+		{"listening_and_time_wait", "process=same,family=ipv4,first_addr=specific,second_addr=specific,state=listening,state=time_wait", 32},
+		{"udp", "process=same,proto=udp,family=ipv4,first_addr=specific", 64},
+		{"dual_stack", "process=same,family=dual,state=listening,first_family=ipv4,first_addr=wildcard,second_addr=wildcard", 16},
+		{"other_process", "process=other,state=listening,family=ipv4,proto=tcp,first_addr=specific,second_addr=specific", 16},
+		{"tcp", "proto=tcp,process=same,family=ipv4,family=ipv6", 640},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if tc.long && testing.Short() {
-				t.Skip("the 640 TCP cells under Wine take about ten seconds; skipped with -short")
-			}
 			start := time.Now()
 			obs, err := Run(t.Context(), Config{Under: "wine", Only: tc.only, Log: testLog{t}})
 			if err != nil {
@@ -104,6 +101,7 @@ func (l testLog) Write(p []byte) (int, error) {
 // (matrix/expected/wine.txt): exclusive, although real Windows lets a
 // same-user SO_REUSEADDR bind take Go's plain listener in some cases.
 func TestWineAuditsAGoServer(t *testing.T) {
+	testenv.SkipIfShort(t, "audits a server under Wine, restart included")
 	_, err := findWineTools()
 	need(t, err == nil, "Wine or the MinGW cross compiler", fmt.Sprint(err))
 	server := filepath.Join(testenv.TempDir(t), "goserver.exe")

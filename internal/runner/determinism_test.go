@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/bindmatrix/bindmatrix/internal/host"
+	"github.com/bindmatrix/bindmatrix/internal/testenv"
 	"github.com/bindmatrix/bindmatrix/matrix"
 )
 
@@ -91,6 +92,7 @@ func unreachedCells(obs *matrix.Observation) []string {
 // cell (a TIME_WAIT entry on a port handed out again, a leaked descriptor)
 // show up here as cells that flip.
 func TestRunsAreDeterministic(t *testing.T) {
+	testenv.SkipIfShort(t, "a soak: 20 back-to-back runs of the classic cells")
 	cells := classicTCPCells(t)
 	// And the same cells with the second socket in another process: the
 	// helper serves many cells, and one cell's leftovers there would flip

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/bindmatrix/bindmatrix/internal/host"
+	"github.com/bindmatrix/bindmatrix/internal/testenv"
 	"github.com/bindmatrix/bindmatrix/matrix"
 )
 
@@ -23,6 +24,7 @@ const soakSpec = "proto=tcp,state=time_wait,state=established,process=same,proce
 // ($BINDMATRIX_SOAK times) and wants every answer the same every time and
 // as the table has it: zero flips.
 func TestSoak(t *testing.T) {
+	testenv.SkipIfShort(t, "a soak: the same cells again and again")
 	runs, _ := strconv.Atoi(os.Getenv(SoakEnv))
 	if runs <= 0 {
 		t.Skipf("skipped: the soak runs when %s=N (runs) is set; .ci/run sets it", SoakEnv)
