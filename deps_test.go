@@ -44,6 +44,9 @@ internal/child, internal/deliver, internal/host, internal/walk < internal/runner
 internal/child, internal/deliver, internal/host, internal/inventory < internal/audit;
 matrix, internal/atomicfile, internal/progress, internal/reexec < internal/lane;
 
+# The explorer: arrangements run, compared with the model.
+internal/arrange, internal/model < internal/explore;
+
 # Renderings of the documents.
 matrix < report;
 
@@ -52,7 +55,7 @@ internal/audit, internal/ports, internal/lane, report < internal/runtimes;
 internal/audit, report < bindtest;
 
 # Commands.
-internal/runner, internal/arrange, internal/model, internal/accept, internal/runtimes, internal/testenv < cmd/bindmatrix, internal/winetests;
+internal/runner, internal/explore, internal/accept, internal/runtimes, internal/testenv < cmd/bindmatrix, internal/winetests;
 `
 
 // externalAllowed are the only packages outside the standard library and
