@@ -340,3 +340,8 @@ func (c Cell) Arrangement() Arrangement {
 		clause(c.SecondFamily, c.SecondAddr, c.Second, probe, c.Process),
 	}}
 }
+
+// String is the socket in notation, as a clause of its own.
+func (s Socket) String() string {
+	return Clause{Proto: s.Proto, Addr: s.Addr, Family: s.Family, Options: s.Options, State: s.State, Owner: s.Owner}.String()
+}

@@ -194,27 +194,9 @@ func (a *Audit) Encode(w io.Writer) error {
 // DecodeAudit reads an audit document. Every defect, from broken JSON to an
 // unknown field or verdict, is an *InputError naming file:line:col.
 func DecodeAudit(file string, data []byte) (*Audit, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
 	var a Audit
-	if err := dec.Decode(&a); err != nil {
-		offset := dec.InputOffset()
-		var se *json.SyntaxError
-		var te *json.UnmarshalTypeError
-		switch {
-		case errors.As(err, &se):
-			offset = se.Offset
-		case errors.As(err, &te):
-			offset = te.Offset
-		case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
-			offset = int64(len(data))
-		}
-		line, col := position(data, offset)
-		return nil, inputErrorf(file, line, col, "%v", err)
-	}
-	if dec.More() {
-		line, col := position(data, dec.InputOffset())
-		return nil, inputErrorf(file, line, col, "trailing data after the audit")
+	if err := decodeStrict(file, data, &a, "audit"); err != nil {
+		return nil, err
 	}
 	switch {
 	case a.Schema != AuditSchema:
@@ -235,4 +217,32 @@ func DecodeAudit(file string, data []byte) (*Audit, error) {
 		}
 	}
 	return &a, nil
+}
+
+// decodeStrict decodes one JSON document of kind what into v: an unknown
+// field, a wrong type, broken JSON or trailing data is an *InputError
+// naming file:line:col.
+func decodeStrict(file string, data []byte, v any, what string) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		offset := dec.InputOffset()
+		var se *json.SyntaxError
+		var te *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &se):
+			offset = se.Offset
+		case errors.As(err, &te):
+			offset = te.Offset
+		case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+			offset = int64(len(data))
+		}
+		line, col := position(data, offset)
+		return inputErrorf(file, line, col, "%v", err)
+	}
+	if dec.More() {
+		line, col := position(data, dec.InputOffset())
+		return inputErrorf(file, line, col, "trailing data after the %s", what)
+	}
+	return nil
 }

@@ -42,6 +42,9 @@ Usage:
   bindmatrix docs [flags]     regenerate docs/bind-table.md from the expected tables (and observations)
   bindmatrix audit [flags]    can another process take a live server's port, and does it restart?
   bindmatrix runtimes [flags] audit each runtime's reference server (runtimes/) for the runtime table
+  bindmatrix try [flags] 'ARRANGEMENT'
+                              run sockets on one port ('tcp 0.0.0.0; tcp :: v6only; tcp 127.0.0.1'), compare with the model
+  bindmatrix explore [flags]  look for arrangements where this kernel and the model of Linux bind() disagree
 
 Run 'bindmatrix COMMAND -h' for a command's flags.
 
@@ -106,6 +109,10 @@ func command(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		code, err = cmdAudit(ctx, rest, stdout, stderr)
 	case "runtimes":
 		code, err = cmdRuntimes(ctx, rest, stdout, stderr)
+	case "try":
+		code, err = cmdTry(ctx, rest, stdout, stderr)
+	case "explore":
+		code, err = cmdExplore(ctx, rest, stdout, stderr)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return exitAgree

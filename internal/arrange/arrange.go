@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"time"
 
 	"github.com/bindmatrix/bindmatrix/internal/child"
 	"github.com/bindmatrix/bindmatrix/internal/ports"
@@ -117,6 +118,11 @@ func (r *Runner) Run(ctx context.Context, a matrix.Arrangement) (obs *Observatio
 	return obs, nil
 }
 
+// acceptPatience bounds the wait for a holder's own connection: where
+// another listener of the arrangement takes it, the holder's state is
+// unreached, and a long wait would only slow exploration down.
+const acceptPatience = 50 * time.Millisecond
+
 // run is one arrangement's sockets while it runs.
 type run struct {
 	r     *Runner
@@ -165,7 +171,8 @@ func (run *run) make(s matrix.Socket) (Result, error) {
 		res.Evidence = "bound, then closed"
 		return res, nil
 	}
-	h, err := walk.Adopt(sk, walk.Spec{Proto: s.Proto, Family: s.Family, State: s.State}, local, run.r.witness)
+	spec := walk.Spec{Proto: s.Proto, Family: s.Family, State: s.State, AcceptPatience: acceptPatience}
+	h, err := walk.Adopt(sk, spec, local, run.r.witness)
 	if outcome, native := sock.Outcome(err); err != nil && outcome.Call() == "listen" {
 		// A socket that could not listen is gone, as the model has it
 		// (a server whose listen fails exits).

@@ -35,6 +35,8 @@ type Config struct {
 	MaxTainting int
 	// Progress, when set, is told of each arrangement checked.
 	Progress func(done int)
+	// Kernel is the release explored, to name its known deviations first.
+	Kernel string
 }
 
 // Runner runs one arrangement; *arrange.Runner is one.
@@ -71,6 +73,9 @@ type Finding struct {
 	Rule        string // the model's rule for its prediction
 	History     bool   // the prediction rests on the bind bucket's memory
 	Count       int    // arrangements that shrank to this one
+	// Deviation names the known kernel deviation (model.Deviations) that
+	// predicts what was observed, if one does.
+	Deviation string
 }
 
 // Run explores. Its error is for an exploration that could not run (no
@@ -113,7 +118,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 				v, err := check(ctx, r, j.a, budget)
 				d := done{index: j.index, a: j.a, outcome: v, err: err}
 				if err == nil && v.disagrees() {
-					d.finding = confirm(ctx, r, j.index, j.a, budget)
+					d.finding = confirm(ctx, r, j.index, j.a, budget, cfg.Kernel)
 				}
 				select {
 				case results <- d:
@@ -183,6 +188,7 @@ type verdict struct {
 	socket    int  // the first disagreeing socket, or -1
 	observed  matrix.Outcome
 	predicted model.Step
+	outcomes  []matrix.Outcome // every socket's, observed
 }
 
 func (v verdict) disagrees() bool { return v.socket >= 0 }
@@ -207,6 +213,7 @@ func check(ctx context.Context, r Runner, a matrix.Arrangement, b *budget) (verd
 	}
 	predicted := model.Predict(a)
 	for i, res := range obs.Results {
+		v.outcomes = append(v.outcomes, res.Outcome)
 		p := predicted[i]
 		v.history = v.history || p.History
 		if res.Outcome != p.Outcome && v.socket < 0 {
@@ -229,7 +236,7 @@ const reproductions = 2
 // confirm runs a disagreement again on fresh ports and, if it holds every
 // time, shrinks it. Nil when it did not reproduce (then it is counted as
 // checked by its first run, but no finding is made of it).
-func confirm(ctx context.Context, r Runner, index int, a matrix.Arrangement, b *budget) *Finding {
+func confirm(ctx context.Context, r Runner, index int, a matrix.Arrangement, b *budget, release string) *Finding {
 	still := func(a matrix.Arrangement) (verdict, bool) {
 		var first verdict
 		for i := range reproductions {
@@ -249,9 +256,44 @@ func confirm(ctx context.Context, r Runner, index int, a matrix.Arrangement, b *
 	if !ok {
 		return nil
 	}
-	small, sv := shrink(a, v, still)
-	return &Finding{Index: index, Found: a.String(), Arrangement: small.String(), Socket: sv.socket,
+	small, sv := shrinkKnown(a, v, still, release)
+	if !sv.disagrees() {
+		small, sv = shrink(a, v, still)
+	}
+	f := &Finding{Index: index, Found: a.String(), Arrangement: small.String(), Socket: sv.socket,
 		Observed: sv.observed, Predicted: sv.predicted.Outcome, Rule: sv.predicted.Rule.ID, History: sv.predicted.History}
+	if d, ok := model.Explains(small, sv.outcomes, release); ok {
+		f.Deviation = d.Name
+	}
+	return f
+}
+
+// shrinkKnown shrinks a disagreement that a known deviation explains with
+// that deviation's quirk as the oracle, no kernel run per candidate, and
+// then confirms the smallest arrangement on the kernel. A verdict that
+// does not disagree says it could not (no deviation explains it, or the
+// kernel did not confirm): shrink for real then.
+func shrinkKnown(a matrix.Arrangement, v verdict, still func(matrix.Arrangement) (verdict, bool), release string) (matrix.Arrangement, verdict) {
+	d, ok := model.Explains(a, v.outcomes, release)
+	if !ok {
+		return a, verdict{socket: -1}
+	}
+	oracle := func(c matrix.Arrangement) (verdict, bool) {
+		cv := verdict{socket: -1}
+		predicted, quirky := model.Predict(c), model.PredictWith(c, d.Quirk)
+		for i := range predicted {
+			cv.outcomes = append(cv.outcomes, quirky[i].Outcome)
+			if quirky[i].Outcome != predicted[i].Outcome && cv.socket < 0 {
+				cv.socket, cv.observed, cv.predicted = i, quirky[i].Outcome, predicted[i]
+			}
+		}
+		return cv, cv.disagrees()
+	}
+	small, _ := shrink(a, v, oracle)
+	if sv, ok := still(small); ok {
+		return small, sv
+	}
+	return a, verdict{socket: -1}
 }
 
 func (rep *Report) add(a matrix.Arrangement, v verdict) {

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/bindmatrix/bindmatrix/matrix"
 )
@@ -29,6 +30,9 @@ type Config struct {
 	Log io.Writer
 	// Verbose adds a counter of cells done to Log.
 	Verbose bool
+	// Extra is added to the lane's time limit, for a command (Command)
+	// that takes longer than a matrix run.
+	Extra time.Duration
 }
 
 // Names lists the lanes (matrix.Lanes); Run has a case for each.
@@ -48,6 +52,24 @@ func Run(ctx context.Context, cfg Config) (*matrix.Observation, error) {
 		return runQEMU(ctx, cfg)
 	}
 	return nil, fmt.Errorf("unknown lane %q (valid: %s)", cfg.Under, strings.Join(Names, ", "))
+}
+
+// Command runs bindmatrix with args in the lane and returns its exit code
+// and what it printed on standard output: any command, for commands that
+// run in a lane what they run here (try, explore). Cancelling ctx stops it
+// as it stops Run.
+func Command(ctx context.Context, cfg Config, args []string) (code int, stdout []byte, err error) {
+	if cfg.Log == nil {
+		cfg.Log = io.Discard
+	}
+	switch cfg.Under {
+	case "wine":
+		stdout, _, code, err := underWineCode(ctx, cfg, args)
+		return code, stdout, err
+	case "qemu":
+		return inGuest(ctx, cfg, args)
+	}
+	return 0, nil, fmt.Errorf("unknown lane %q (valid: %s)", cfg.Under, strings.Join(Names, ", "))
 }
 
 // innerArgs is the command line the lane's binary runs.

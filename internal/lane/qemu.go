@@ -45,37 +45,54 @@ const qemuTimeoutPerRepeat = 10 * time.Second
 var diagModules = []string{"inet_diag.ko", "tcp_diag.ko", "udp_diag.ko"}
 
 func runQEMU(ctx context.Context, cfg Config) (*matrix.Observation, error) {
+	return guestObservation(inGuest(ctx, cfg, innerArgs(cfg)))
+}
+
+// guestObservation is the observation the guest's `run -json` printed.
+func guestObservation(code int, out []byte, err error) (*matrix.Observation, error) {
+	if err != nil {
+		return nil, err
+	}
+	if code != 0 && code != innerIncomplete {
+		return nil, fmt.Errorf("bindmatrix in the guest exited with %d", code)
+	}
+	return matrix.DecodeObservation("qemu guest console", out)
+}
+
+// inGuest boots cfg.Kernel with bindmatrix as its init, running args, and
+// returns the exit code and standard output of that bindmatrix.
+func inGuest(ctx context.Context, cfg Config, args []string) (code int, stdout []byte, err error) {
 	if cfg.Kernel == "" {
-		return nil, &matrix.InputError{File: "-kernel", Msg: "-under qemu needs -kernel VMLINUZ (see scripts/fetch-kernel.sh)"}
+		return 0, nil, &matrix.InputError{File: "-kernel", Msg: "-under qemu needs -kernel VMLINUZ (see scripts/fetch-kernel.sh)"}
 	}
 	release, err := kernelRelease(cfg.Kernel)
 	if err != nil {
-		return nil, err
+		return 0, nil, err
 	}
 	qemu, err := exec.LookPath("qemu-system-x86_64")
 	if err != nil {
-		return nil, fmt.Errorf("qemu-system-x86_64 not found; install it with: apt-get install -y qemu-system-x86")
+		return 0, nil, fmt.Errorf("qemu-system-x86_64 not found; install it with: apt-get install -y qemu-system-x86")
 	}
 	dir, err := os.MkdirTemp("", "bindmatrix-qemu-")
 	if err != nil {
-		return nil, err
+		return 0, nil, err
 	}
 	defer os.RemoveAll(dir)
 	fmt.Fprintf(cfg.Log, "bindmatrix: booting %s under QEMU\n", release)
 	init := filepath.Join(dir, "init")
 	if err := buildSelf(ctx, "linux", "amd64", init); err != nil {
-		return nil, err
+		return 0, nil, err
 	}
 	initrd := filepath.Join(dir, "initrd.cpio")
-	if err := writeInitramfs(initrd, init, innerArgs(cfg), modulesFor(cfg.Kernel, release)); err != nil {
-		return nil, err
+	if err := writeInitramfs(initrd, init, args, modulesFor(cfg.Kernel, release)); err != nil {
+		return 0, nil, err
 	}
 	prog := newCounter(cfg)
-	timeout := qemuTimeout + time.Duration(max(cfg.Repeat-1, 0))*qemuTimeoutPerRepeat
+	timeout := qemuTimeout + time.Duration(max(cfg.Repeat-1, 0))*qemuTimeoutPerRepeat + cfg.Extra
 	console, err := boot(ctx, qemu, cfg.Kernel, initrd, timeout, cfg.Log, prog)
 	prog.done()
 	if err != nil {
-		return nil, err
+		return 0, nil, err
 	}
 	return parseConsole(console)
 }
@@ -282,28 +299,30 @@ func (c *consoleBuffer) spokeOnce() bool {
 	}
 }
 
-// parseConsole extracts the observation the guest printed.
-func parseConsole(text string) (*matrix.Observation, error) {
+// parseConsole extracts what the guest's bindmatrix printed, and its exit
+// code.
+func parseConsole(text string) (code int, stdout []byte, err error) {
 	if _, after, ok := strings.Cut(text, failMarker); ok {
-		return nil, fmt.Errorf("guest setup failed:%s", lastLines(after, 20))
+		return 0, nil, fmt.Errorf("guest setup failed:%s", lastLines(after, 20))
 	}
 	_, after, ok := strings.Cut(text, beginMarker)
 	if !ok {
-		return nil, fmt.Errorf("the guest printed no observation (a kernel panic, or no console?); last console lines:\n%s", lastLines(text, 20))
+		return 0, nil, fmt.Errorf("the guest printed nothing (a kernel panic, or no console?); last console lines:\n%s", lastLines(text, 20))
 	}
 	codeText, body, _ := strings.Cut(after, "\n")
 	body, _, ok = strings.Cut(body, endMarker)
 	if !ok {
-		return nil, fmt.Errorf("the guest's observation was cut off; last console lines:\n%s", lastLines(text, 20))
+		return 0, nil, fmt.Errorf("the guest's output was cut off; last console lines:\n%s", lastLines(text, 20))
 	}
-	if code, err := strconv.Atoi(strings.TrimSpace(codeText)); err != nil || code != 0 && code != innerIncomplete {
-		return nil, fmt.Errorf("bindmatrix in the guest exited with %s; console:\n%s", strings.TrimSpace(codeText), lastLines(text, 20))
+	code, err = strconv.Atoi(strings.TrimSpace(codeText))
+	if err != nil {
+		return 0, nil, fmt.Errorf("the guest's exit code %q; console:\n%s", strings.TrimSpace(codeText), lastLines(text, 20))
 	}
 	data, err := unpackObservation(body)
 	if err != nil {
-		return nil, fmt.Errorf("the guest's observation: %v", err)
+		return 0, nil, fmt.Errorf("the guest's output: %v", err)
 	}
-	return matrix.DecodeObservation("qemu guest console", data)
+	return code, data, nil
 }
 
 func lastLines(text string, n int) string {

@@ -157,7 +157,7 @@ func TestParseConsole(t *testing.T) {
 		name, console, wantErr string
 	}{
 		{"ok", "[ 0.1] booting\n" + beginMarker + " 0\n" + onConsole + "\n" + endMarker + "\n[ 1.0] reboot: Power down\n", ""},
-		{"panic", "[ 0.1] Kernel panic - not syncing: VFS\n", "printed no observation"},
+		{"panic", "[ 0.1] Kernel panic - not syncing: VFS\n", "printed nothing"},
 		{"cut off", beginMarker + " 0\n" + onConsole[:40], "cut off"},
 		{"exit code", beginMarker + " 2\n" + onConsole + "\n" + endMarker + "\n", "exited with 2"},
 		{"setup", failMarker + " mount /proc: EPERM\n", "mount /proc"},
@@ -165,7 +165,7 @@ func TestParseConsole(t *testing.T) {
 		{"damaged", beginMarker + " 0\n" + onConsole[:len(onConsole)-8] + "AAAA\n" + endMarker + "\n", "unpacking the observation"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			obs, err := parseConsole(tc.console)
+			obs, err := guestObservation(parseConsole(tc.console))
 			if tc.wantErr == "" {
 				if err != nil || len(obs.Cells) != 1 {
 					t.Fatalf("parseConsole: %v", err)

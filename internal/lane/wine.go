@@ -101,36 +101,46 @@ func runWine(ctx context.Context, cfg Config) (*matrix.Observation, error) {
 // and returns what it printed. An exit code other than 0 and those in ok
 // is an error.
 func underWine(ctx context.Context, cfg Config, args []string, ok ...int) (stdout []byte, stderr string, err error) {
+	stdout, stderr, code, err := underWineCode(ctx, cfg, args)
+	if err == nil && code != 0 && !slices.Contains(ok, code) {
+		err = withStderr(fmt.Errorf("bindmatrix.exe under Wine: exit status %d", code), stderr)
+	}
+	if err != nil {
+		return nil, stderr, err
+	}
+	return stdout, stderr, nil
+}
+
+// underWineCode builds bindmatrix.exe, runs it with args in the lane's
+// prefix and returns what it printed and its exit code.
+func underWineCode(ctx context.Context, cfg Config, args []string) (stdout []byte, stderr string, code int, err error) {
 	tools, err := findWineTools()
 	if err != nil {
-		return nil, "", err
+		return nil, "", 0, err
 	}
 	tmp, err := os.MkdirTemp("", "bindmatrix-wine-")
 	if err != nil {
-		return nil, "", err
+		return nil, "", 0, err
 	}
 	defer os.RemoveAll(tmp)
 	exe := filepath.Join(tmp, "bindmatrix.exe")
 	if err := buildSelf(ctx, "windows", "amd64", exe); err != nil {
-		return nil, "", err
+		return nil, "", 0, err
 	}
 	prefix, unlock, err := preparePrefix(ctx, tools, cfg.Log)
 	if err != nil {
-		return nil, "", err
+		return nil, "", 0, err
 	}
 	defer unlock()
 	defer stopWineserver(tools, prefix)
-	stdout, stderr, code, err := runInWine(ctx, tools, prefix, tmp, "", append([]string{exe}, args...), newCounter(cfg))
+	stdout, stderr, code, err = runInWine(ctx, tools, prefix, tmp, "", append([]string{exe}, args...), newCounter(cfg))
 	if ctx.Err() != nil {
-		return nil, stderr, err // the cause, as it is: not bindmatrix.exe's failure
-	}
-	if err == nil && code != 0 && !slices.Contains(ok, code) {
-		err = fmt.Errorf("exit status %d", code)
+		return nil, stderr, 0, err // the cause, as it is: not bindmatrix.exe's failure
 	}
 	if err != nil {
-		return nil, stderr, withStderr(fmt.Errorf("bindmatrix.exe under Wine: %v", err), stderr)
+		return nil, stderr, 0, withStderr(fmt.Errorf("bindmatrix.exe under Wine: %v", err), stderr)
 	}
-	return stdout, stderr, nil
+	return stdout, stderr, code, nil
 }
 
 // RunProgram runs a Windows program of this host under Wine in the lane's

@@ -19,6 +19,7 @@ package model
 
 import (
 	"net/netip"
+	"slices"
 
 	"github.com/bindmatrix/bindmatrix/matrix"
 )
@@ -48,8 +49,13 @@ func uidOf(p matrix.Process) uint32 {
 // Predict runs the arrangement through the model: every socket in order,
 // each reaching its state before the next. A socket whose bind or listen
 // fails is gone; the next ones go on.
-func Predict(a matrix.Arrangement) []Step {
-	var p port
+func Predict(a matrix.Arrangement) []Step { return PredictWith(a) }
+
+// PredictWith predicts as a kernel with the given quirks would: the
+// deviations (deviations.go) switched on, to name what a kernel that
+// differs from the model does. A quirk is never a rule of Predict.
+func PredictWith(a matrix.Arrangement, quirks ...Quirk) []Step {
+	p := port{quirks: quirks}
 	sockets := a.Sockets()
 	steps := make([]Step, len(sockets))
 	for i, s := range sockets {
@@ -60,9 +66,12 @@ func Predict(a matrix.Arrangement) []Step {
 
 // port is one port's sockets: TCP's bind bucket and UDP's hash chain.
 type port struct {
-	tcp bucket
-	udp []*ksock // newest first, as sk_add_node_rcu() keeps the chain
+	tcp    bucket
+	udp    []*ksock // in the order sk_add_node_rcu() keeps the chain (udp.go)
+	quirks []Quirk
 }
+
+func (p *port) has(q Quirk) bool { return slices.Contains(p.quirks, q) }
 
 // make opens socket i, sets its options, binds it and walks it to its
 // state.
@@ -96,6 +105,7 @@ func (p *port) make(i int, s matrix.Socket) Step {
 		}
 		return step
 	}
+	p.tcp.mappedWildcardQuirk = p.has(QuirkMappedWildcard)
 	d := p.tcp.bind(sk)
 	step.Rule, step.Against, step.History = d.rule, d.against, d.history
 	if !d.ok {

@@ -42,8 +42,8 @@ var (
 		"both UDP sockets set SO_REUSEADDR: the bind passes the other, whoever owns it",
 		"net/ipv4/udp.c udp_lib_lport_inuse()"}
 	RuleUDPReusePort = Rule{"udp-reuseport-same-user",
-		"both UDP sockets set SO_REUSEPORT and belong to one user: the check ends at the first such socket of the port's hash chain (newest first)",
-		"net/ipv4/udp.c udp_lib_lport_inuse()"}
+		"both UDP sockets set SO_REUSEPORT and belong to one user: the check ends at the first such socket of the port's hash chain (newest first, but IPv6 sockets with SO_REUSEPORT last)",
+		"net/ipv4/udp.c udp_lib_lport_inuse(); include/net/sock.h sk_add_node_rcu()"}
 	RuleUDPConflict = Rule{"udp-conflict",
 		"a UDP socket on the port has an overlapping address, and not both set SO_REUSEADDR, nor both SO_REUSEPORT with one user",
 		"net/ipv4/udp.c udp_lib_lport_inuse()"}

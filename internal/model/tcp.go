@@ -18,6 +18,8 @@ type bucket struct {
 	fastreuseport int
 	fastuid       uint32
 	fast          ksock // the address fields of the socket fastreuseport remembers
+	// mappedWildcardQuirk is QuirkMappedWildcard.
+	mappedWildcardQuirk bool
 }
 
 // decision is a check's answer and the rule that gave it.
@@ -81,7 +83,7 @@ func (b *bucket) check(sk *ksock) decision {
 func (b *bucket) conflict(sk *ksock, others []*ksock) decision {
 	passed := decision{ok: true, rule: RuleNoOverlap, against: -1}
 	for _, sk2 := range others {
-		if !saddrEqual(sk, sk2, true) {
+		if !saddrEqual(sk, sk2, true) || b.mappedWildcardQuirk && mappedPair(sk, sk2) {
 			continue
 		}
 		rule, ok := bindConflict(sk, sk2)
@@ -153,6 +155,16 @@ func (b *bucket) updateFastReuse(sk *ksock) {
 func (b *bucket) remove(sk *ksock) {
 	b.owners = slices.DeleteFunc(b.owners, func(o *ksock) bool { return o == sk })
 	if len(b.owners) == 0 {
-		*b = bucket{}
+		*b = bucket{mappedWildcardQuirk: b.mappedWildcardQuirk}
 	}
+}
+
+// mappedPair says the two sockets are IPv6 sockets on v4-mapped
+// addresses, one of them the v4-mapped wildcard: QuirkMappedWildcard
+// lets them pass each other.
+func mappedPair(sk, sk2 *ksock) bool {
+	if !sk.inet6 || !sk2.inet6 || !sk.addr.Is4In6() || !sk2.addr.Is4In6() {
+		return false
+	}
+	return sk.addr.Unmap().IsUnspecified() != sk2.addr.Unmap().IsUnspecified()
 }

@@ -30,6 +30,11 @@ type Spec struct {
 	Addr   matrix.AddrKind
 	Option matrix.Option
 	State  matrix.State
+	// AcceptPatience bounds the wait for the walk's own connection to
+	// reach its listener; zero is acceptPatience. On loopback the
+	// connection is queued before connect returns, unless another
+	// listener took it.
+	AcceptPatience time.Duration
 }
 
 // ErrPortTaken says the bind failed: another socket took the port since it
@@ -52,6 +57,9 @@ type Held struct {
 	conns   []sock.Socket // connected sockets, reset at release
 	// pending says the connection's state waits for Prove (Prepare).
 	pending bool
+	// shared says other sockets of the caller share the port (Adopt):
+	// another listener on the address is theirs, not one that survived.
+	shared bool
 }
 
 // Walk binds a socket as spec says to port and walks it into spec.State,
@@ -99,7 +107,7 @@ func Adopt(s sock.Socket, spec Spec, local netip.AddrPort, w witness.Witness) (*
 	if spec.State == matrix.Closed {
 		return nil, fmt.Errorf("walk: Adopt does not close a socket (state %s)", spec.State)
 	}
-	h := &Held{Spec: spec, Port: local.Port(), witness: w, open: []sock.Socket{s}}
+	h := &Held{Spec: spec, Port: local.Port(), witness: w, open: []sock.Socket{s}, shared: true}
 	return h, h.walk(s, local)
 }
 
@@ -241,7 +249,11 @@ func (h *Held) connect(listener sock.Socket, fam matrix.SocketFamily, loop netip
 	if err := client.Connect(loop); err != nil {
 		return sock.Socket{}, sock.Socket{}, fmt.Errorf("client: %w", err)
 	}
-	server, err = listener.AcceptWithin(acceptPatience)
+	patience := h.Spec.AcceptPatience
+	if patience == 0 {
+		patience = acceptPatience
+	}
+	server, err = listener.AcceptWithin(patience)
 	if err != nil {
 		return sock.Socket{}, sock.Socket{}, fmt.Errorf("first socket: %w", err)
 	}
@@ -297,6 +309,11 @@ func (h *Held) proveEstablished(entries []socktable.Entry) error {
 	if !found || e.State != socktable.Established {
 		return fmt.Errorf("%s: connection %s<->%s found=%v state=%s, want ESTABLISHED", h.witness.Name(), server, client, found, e.State)
 	}
+	h.Connection = e
+	if h.shared {
+		h.Evidence = fmt.Sprintf("%s %s %s<->%s; its listener closed", h.witness.Name(), e.State, server, client)
+		return nil
+	}
 	_, listener, err := lookup(server, netip.AddrPort{})
 	if err != nil {
 		return err
@@ -304,7 +321,6 @@ func (h *Held) proveEstablished(entries []socktable.Entry) error {
 	if listener {
 		return fmt.Errorf("%s: a listener on %s survived its close", h.witness.Name(), server)
 	}
-	h.Connection = e
 	h.Evidence = fmt.Sprintf("%s %s %s<->%s; no listener on port %d", h.witness.Name(), e.State, server, client, h.Port)
 	return nil
 }
