@@ -85,10 +85,11 @@ func trialExit(t *matrix.Trial) int {
 
 // tryHere runs the arrangement on this machine's kernel.
 func tryHere(ctx context.Context, a matrix.Arrangement) (*matrix.Trial, error) {
+	// Open never returns a nil witness: without one, None says why, and
+	// the states that need a witness come out unreached.
 	w, werr := witness.Open(witness.Best)
-	defer w.Close()
 	r := arrange.NewRunner(w)
-	defer r.Close()
+	defer func() { r.Close(); w.Close() }()
 	obs, err := r.Run(ctx, a)
 	if err != nil {
 		return nil, err

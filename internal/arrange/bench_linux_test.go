@@ -2,8 +2,10 @@ package arrange
 
 import (
 	"context"
+	"net/netip"
 	"testing"
 
+	"github.com/bindmatrix/bindmatrix/internal/sock"
 	"github.com/bindmatrix/bindmatrix/internal/witness"
 	"github.com/bindmatrix/bindmatrix/matrix"
 )
@@ -38,5 +40,27 @@ func BenchmarkArrangement(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkBareSyscalls is the floor BenchmarkArrangement/bound stands on:
+// the same two sockets' socket, bind and close on a port the kernel
+// picks, with no clean-port book, no proof and no look again.
+func BenchmarkBareSyscalls(b *testing.B) {
+	for b.Loop() {
+		first, err := sock.Open(matrix.SockIPv4, matrix.TCP)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := first.Bind(netip.MustParseAddrPort("127.0.0.1:0")); err != nil {
+			b.Fatal(err)
+		}
+		local, _ := first.LocalAddr()
+		second, _ := sock.Open(matrix.SockIPv4, matrix.TCP)
+		if err := second.Bind(local); err == nil {
+			b.Fatal("the second bind passed")
+		}
+		second.Close()
+		first.Close()
 	}
 }
