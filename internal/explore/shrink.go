@@ -15,7 +15,8 @@ const maxShrinkRuns = 200
 // shrink makes a disagreeing arrangement smaller while it still disagrees
 // (still runs a candidate and says so): the sockets after the disagreeing
 // one go first, then whole clauses, halves and ends of ranges, options,
-// states other than bound, and owners other than this process. Greedy,
+// states other than bound (the probe's too: its bind may be the answer),
+// and owners other than this process. Greedy,
 // in a fixed order, so the same disagreement shrinks the same way.
 func shrink(a matrix.Arrangement, v verdict, still func(matrix.Arrangement) (verdict, bool)) (matrix.Arrangement, verdict) {
 	a = upTo(a, v.socket)
@@ -107,7 +108,7 @@ func candidates(a matrix.Arrangement) []matrix.Arrangement {
 			d.Options = slices.Delete(slices.Clone(c.Options), j, j+1)
 			out = append(out, with(i, d))
 		}
-		if c.State != matrix.Bound && i < last {
+		if c.State != matrix.Bound {
 			d := c
 			d.State = matrix.Bound
 			out = append(out, with(i, d))
