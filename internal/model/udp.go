@@ -10,10 +10,11 @@ func (p *port) udpBind(sk *ksock) decision {
 	d := decision{ok: true, rule: RulePortFree, against: -1}
 	switch {
 	case len(p.udp) == 0:
-	case p.has(QuirkUDPHash2Wildcard) && len(p.udp) > 10 && sk.rcvSaddr().IsUnspecified() && !(sk.inet6 && sk.addr.Is4In6()):
+	case p.has(QuirkUDPHash2Wildcard) && len(p.udp) > 10 && sk.rcvSaddr().IsUnspecified():
 		// The port's hash slot holds more than ten sockets: the check
 		// looks in the slot of the wildcard's own address alone
-		// (udp_lib_lport_inuse2()), and so meets no specific socket.
+		// (udp_lib_lport_inuse2()), and so meets no specific socket. A
+		// v4-mapped wildcard has a slot of its own too (seen on 5.10).
 		d = udpInUse(sk, slices.DeleteFunc(slices.Clone(p.udp), func(o *ksock) bool { return o.addr != sk.addr }), true)
 	default:
 		d = udpInUse(sk, p.udp, !p.has(QuirkUDPChecksAll))
