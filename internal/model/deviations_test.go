@@ -82,3 +82,39 @@ func TestARefusedHolderIsGone(t *testing.T) {
 		}
 	}
 }
+
+// TestQuirksReproduceTheirDeviations: a deviation's quirk gives what the
+// affected kernels answer for its own arrangement, and Explains names it
+// from those answers, ahead of others when this kernel is known for it.
+func TestQuirksReproduceTheirDeviations(t *testing.T) {
+	for _, d := range Deviations {
+		if d.Quirk == "" {
+			continue
+		}
+		t.Run(d.Name, func(t *testing.T) {
+			a, err := matrix.ParseArrangement(d.Arrangement)
+			if err != nil {
+				t.Fatal(err)
+			}
+			steps := PredictWith(a, d.Quirk)
+			if got := steps[len(steps)-1].Outcome; got != d.Buggy {
+				t.Fatalf("with quirk %s the probe comes out %s, want %s", d.Quirk, got, d.Buggy)
+			}
+			var observed []matrix.Outcome
+			for _, s := range steps {
+				observed = append(observed, s.Outcome)
+			}
+			release := "not a kernel"
+			if len(d.ObservedOn) > 0 {
+				release = d.ObservedOn[0]
+			}
+			got, ok := Explains(a, observed, release)
+			if !ok || got.Name != d.Name {
+				t.Errorf("Explains = %q, %v; want %s", got.Name, ok, d.Name)
+			}
+			if _, ok := Explains(a, []matrix.Outcome{matrix.Failed("listen", "EINVAL")}, release); ok {
+				t.Errorf("Explains named a deviation for outcomes no quirk gives")
+			}
+		})
+	}
+}
