@@ -44,6 +44,9 @@ var (
 	RuleUDPReusePort = Rule{"udp-reuseport-same-user",
 		"both UDP sockets set SO_REUSEPORT and belong to one user: the check ends at the first such socket of the port's hash chain (newest first, but IPv6 sockets with SO_REUSEPORT last)",
 		"net/ipv4/udp.c udp_lib_lport_inuse(); include/net/sock.h sk_add_node_rcu()"}
+	RuleUDPHash2 = Rule{"udp-hash2",
+		"more than ten UDP sockets share the port's hash slot: a socket on a specific address is checked in the slot of its own address, then in the wildcard's, and the first overlapping socket of each that SO_REUSEADDR does not pass decides (both SO_REUSEPORT, one user: passed; else in use)",
+		"net/ipv4/udp.c udp_lib_get_port(), udp_lib_lport_inuse2(); include/net/inet_hashtables.h inet_use_hash2_on_bind()"}
 	RuleUDPConflict = Rule{"udp-conflict",
 		"a UDP socket on the port has an overlapping address, and not both set SO_REUSEADDR, nor both SO_REUSEPORT with one user",
 		"net/ipv4/udp.c udp_lib_lport_inuse()"}
@@ -53,4 +56,4 @@ var (
 // reached.
 var Rules = []Rule{RuleNoOption, RuleMappedOnV6Only, RulePortFree, RuleNoOverlap, RuleReuseAddrBoth,
 	RuleReusePortBoth, RuleConflict, RuleFastReuse, RuleFastReusePort, RuleUDPReuseAddrBoth,
-	RuleUDPReusePort, RuleUDPConflict}
+	RuleUDPReusePort, RuleUDPHash2, RuleUDPConflict}
