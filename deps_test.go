@@ -199,3 +199,16 @@ func isStandard(path string) bool {
 	first, _, _ := strings.Cut(path, "/")
 	return !strings.Contains(first, ".")
 }
+
+// TestOnlyBindmatrixIsACommand: 'go install ./...' installs bindmatrix
+// and nothing else (no binary named go from a reference server, no test
+// tool), whatever tags a build has by default.
+func TestOnlyBindmatrixIsACommand(t *testing.T) {
+	out, err := exec.Command("go", "list", "-f", `{{if eq .Name "main"}}{{.ImportPath}}{{end}}`, "./...").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.Fields(string(out)), []string{module + "cmd/bindmatrix"}; !slices.Equal(got, want) {
+		t.Errorf("commands of the module's build: %v, want %v", got, want)
+	}
+}
