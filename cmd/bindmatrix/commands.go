@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -156,9 +158,12 @@ func compare(ctx context.Context, src *sourceFlags, tab *tables, format string, 
 		return compareOne(ctx, src, tab, format, stdout, stderr)
 	}
 	// Each kernel in turn; the exit code is the worst: bad input, then a
-	// difference, then an incomplete run.
+	// difference, then an incomplete run. The text ends with one line per
+	// kernel (several builds share a release string: the image's path and
+	// hash name it) and one verdict for them all.
 	worst := exitAgree
 	rank := map[int]int{exitAgree: 0, exitIncomplete: 1, exitDiffer: 2, exitBadInput: 3}
+	var summary []string
 	for _, k := range src.kernels {
 		if ctx.Err() != nil {
 			return exitIncomplete, context.Cause(ctx)
@@ -172,8 +177,30 @@ func compare(ctx context.Context, src *sourceFlags, tab *tables, format string, 
 		if rank[code] > rank[worst] {
 			worst = code
 		}
+		summary = append(summary, fmt.Sprintf("  %-10s %s (sha256 %s)", verdictWord[code], k, imageHash(k)))
+	}
+	if format == "text" {
+		fmt.Fprintf(stdout, "\n%d kernels:\n%s\nVERDICT (all %d kernels): %s\n", len(src.kernels), strings.Join(summary, "\n"), len(src.kernels), verdictWord[worst])
 	}
 	return worst, nil
+}
+
+// verdictWord names an exit code in a multi-kernel summary.
+var verdictWord = map[int]string{exitAgree: "AGREE", exitDiffer: "DIFFER", exitIncomplete: "INCOMPLETE", exitBadInput: "FAILED"}
+
+// imageHash is the first 12 hex digits of a kernel image's SHA-256, or
+// why there is none.
+func imageHash(file string) string {
+	f, err := os.Open(file)
+	if err != nil {
+		return "unreadable"
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "unreadable"
+	}
+	return hex.EncodeToString(h.Sum(nil))[:12]
 }
 
 func compareOne(ctx context.Context, src *sourceFlags, tab *tables, format string, stdout, stderr io.Writer) (int, error) {
