@@ -65,8 +65,8 @@ func signalled(ctx context.Context) (os.Signal, bool) {
 // exitSignalled is the exit code after sig: 128 + its number, as shells
 // report a process a signal ended (130 after SIGINT, 143 after SIGTERM).
 func exitSignalled(sig os.Signal) int {
-	if s, ok := sig.(syscall.Signal); ok {
-		return 128 + int(s)
+	if n, ok := signalNumber(sig); ok {
+		return 128 + n
 	}
 	return exitInterrupted
 }
