@@ -15,6 +15,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/bindmatrix/bindmatrix/internal/testenv"
 )
 
 const module = "github.com/bindmatrix/bindmatrix/"
@@ -66,7 +68,15 @@ var externalAllowed = []string{"golang.org/x/sys/"}
 // targets are the OSes whose files differ; each has its own imports.
 var targets = []string{"linux", "windows", "darwin", "freebsd", "openbsd", "netbsd", "illumos"}
 
+// needGo skips or fails a test that asks the go command (absent where the
+// tests run as Windows code under Wine).
+func needGo(t *testing.T) {
+	_, err := exec.LookPath("go")
+	testenv.Need(t, err == nil, "the go command", "install Go")
+}
+
 func TestImportPolicy(t *testing.T) {
+	needGo(t)
 	allowed, err := parsePolicy(policy)
 	if err != nil {
 		t.Fatal(err)
@@ -204,6 +214,7 @@ func isStandard(path string) bool {
 // and nothing else (no binary named go from a reference server, no test
 // tool), whatever tags a build has by default.
 func TestOnlyBindmatrixIsACommand(t *testing.T) {
+	needGo(t)
 	out, err := exec.Command("go", "list", "-f", `{{if eq .Name "main"}}{{.ImportPath}}{{end}}`, "./...").Output()
 	if err != nil {
 		t.Fatal(err)
