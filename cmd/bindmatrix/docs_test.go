@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/bindmatrix/bindmatrix/internal/testenv"
+
 	"os"
 	"path/filepath"
 	"slices"
@@ -30,7 +32,7 @@ func TestDocsAreFresh(t *testing.T) {
 // TestStaleDocsAreNamed: a stale, a missing and an extra page are each
 // named, and fresh pages are not.
 func TestStaleDocsAreNamed(t *testing.T) {
-	dir := t.TempDir()
+	dir := testenv.TempDir(t) // Go's cleanup cannot delete under Wine (testing.md)
 	pages := []report.Page{
 		{Path: report.BindTableFile, Data: []byte("summary\n")},
 		{Path: report.BindTableDir + "/linux.md", Data: []byte("linux\n")},

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/bindmatrix/bindmatrix/internal/testenv"
+
 	"bufio"
 	"fmt"
 	"os"
@@ -37,7 +39,7 @@ func TestMarkdownLinksResolve(t *testing.T) {
 // TestBrokenLinksAreFound: the link check finds a missing file, a missing
 // anchor, and passes what exists, code spans and blocks, and URLs.
 func TestBrokenLinksAreFound(t *testing.T) {
-	dir := t.TempDir()
+	dir := testenv.TempDir(t) // Go's cleanup cannot delete under Wine (testing.md)
 	write := func(name, text string) string {
 		file := filepath.Join(dir, name)
 		if err := os.WriteFile(file, []byte(text), 0o644); err != nil {

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -242,10 +243,25 @@ func cmdCmpExcept(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		return keep
 	}
-	same := strings.Join(read(args[0]), "\n") == strings.Join(read(args[1]), "\n")
+	a, b := read(args[0]), read(args[1])
+	same := slices.Equal(a, b)
 	if same == neg {
-		ts.Fatalf("%s and %s: same apart from %q lines: %v", args[0], args[1], args[2], same)
+		first := ""
+		for i := range max(len(a), len(b)) {
+			if i >= len(a) || i >= len(b) || a[i] != b[i] {
+				first = fmt.Sprintf(" (first difference at kept line %d: %q vs %q)", i+1, at(a, i), at(b, i))
+				break
+			}
+		}
+		ts.Fatalf("%s and %s: same apart from %q lines: %v%s", args[0], args[1], args[2], same, first)
 	}
+}
+
+func at(lines []string, i int) string {
+	if i < len(lines) {
+		return lines[i]
+	}
+	return "(end)"
 }
 
 // observedon TABLE OBS here|elsewhere makes TABLE's provenance one line,
