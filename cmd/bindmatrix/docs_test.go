@@ -1,8 +1,6 @@
 package main
 
 import (
-	"github.com/bindmatrix/bindmatrix/internal/testenv"
-
 	"os"
 	"path/filepath"
 	"slices"
@@ -10,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/bindmatrix/bindmatrix/internal/runtimes"
+	"github.com/bindmatrix/bindmatrix/internal/testenv"
 	"github.com/bindmatrix/bindmatrix/matrix"
 	"github.com/bindmatrix/bindmatrix/report"
 )

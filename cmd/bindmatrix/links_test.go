@@ -1,8 +1,6 @@
 package main
 
 import (
-	"github.com/bindmatrix/bindmatrix/internal/testenv"
-
 	"bufio"
 	"fmt"
 	"os"
@@ -12,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"unicode"
+
+	"github.com/bindmatrix/bindmatrix/internal/testenv"
 )
 
 // TestMarkdownLinksResolve: every relative link in README.md and the pages
