@@ -15,6 +15,7 @@ const ExplorationSchema = 1
 type Exploration struct {
 	Schema     int      `json:"schema"`
 	Platform   Platform `json:"platform"`
+	Witness    string   `json:"witness"` // what proved the arrangements' states
 	Seed       uint64   `json:"seed"`
 	N          int      `json:"n"`           // arrangements asked for
 	MaxSockets int      `json:"max_sockets"` // of a random arrangement

@@ -96,7 +96,7 @@ var platforms = []PlatformFacts{
 	{Name: "darwin", GOOS: "darwin", OtherUser: true, BindColumn: 3, RuntimeColumn: 4, Fixes: bsdFixes},
 	{Name: "freebsd", GOOS: "freebsd", Options: []Option{ReusePortLB}, OtherUser: true, BindColumn: 4, RuntimeColumn: 5,
 		Fixes: bsdFixes, Settings: []Setting{{Sysctl: "net.inet.tcp.nolocaltimewait", Want: 0, State: TimeWait,
-			Why: "FreeBSD keeps no TIME_WAIT entry for a connection between two local addresses (tcp(4); on by default since FreeBSD 14.0, its release notes)"}}},
+			Why: "FreeBSD keeps no TIME_WAIT entry for a connection between two local addresses (documented: tcp(4), and FreeBSD 14.0's release notes, where it became the default; not observed here)"}}},
 	// Wine's sockets sit on the host's kernel and answer differently from
 	// Windows' (matrix/expected/wine.txt): its results never pass for
 	// Windows'.

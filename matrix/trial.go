@@ -18,10 +18,13 @@ const MaxTrialSize = 4 << 20
 // that platform predicts. Observed and predicted stay apart in every
 // socket: a model predicts, only a run observes.
 type Trial struct {
-	Schema      int           `json:"schema"`
-	Arrangement string        `json:"arrangement"` // in canonical notation
-	Platform    Platform      `json:"platform"`
-	Witness     string        `json:"witness,omitempty"` // what proved the states
+	Schema      int      `json:"schema"`
+	Arrangement string   `json:"arrangement"` // in canonical notation
+	Platform    Platform `json:"platform"`
+	Witness     string   `json:"witness,omitempty"` // what proved the states
+	// LookedAgain says how the states were seen to hold once the last
+	// socket had its answer.
+	LookedAgain string        `json:"looked_again,omitempty"`
 	Port        uint16        `json:"port"`
 	Sockets     []TrialSocket `json:"sockets"`
 	// Unreached says why the observed outcomes cannot be believed: a

@@ -13,8 +13,8 @@ import (
 // and the try command that runs it again, then one verdict line.
 func Exploration(w io.Writer, e *matrix.Exploration) error {
 	p := &printer{w: w}
-	p.f("explored on %s: seed %d, %d arrangements (%d systematic, then random up to %d sockets)\n",
-		clean(platformLine(e.Platform)), e.Seed, e.N, e.Systematic, e.MaxSockets)
+	p.f("explored on %s: seed %d, %d arrangements (%d systematic, then random up to %d sockets), states proven by %s\n",
+		clean(platformLine(e.Platform)), e.Seed, e.N, e.Systematic, e.MaxSockets, clean(e.Witness))
 	p.f("%s\n", e)
 	var states []string
 	for _, s := range matrix.States() {
@@ -34,6 +34,8 @@ func Exploration(w io.Writer, e *matrix.Exploration) error {
 			p.f("  known deviation %s, seen on this kernel before (docs/arrangements.md)\n", clean(f.Deviation))
 		case f.Deviation != "":
 			p.f("  what deviation %s predicts, never seen on this kernel before (docs/arrangements.md)\n", clean(f.Deviation))
+		default:
+			p.f("  no known deviation explains it\n")
 		}
 		p.f("  found as arrangement %d: %s\n  again: bindmatrix try '%s'\n", f.Index, clean(f.Found), clean(f.Arrangement))
 	}

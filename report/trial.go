@@ -24,7 +24,7 @@ func Trial(w io.Writer, t *matrix.Trial) error {
 	hasModel := t.Verdict != matrix.TrialNoModel
 	header := "#\tsocket\tobserved"
 	if hasModel {
-		header += "\tpredicted\trule"
+		header += "\tmodel predicts\trule"
 	}
 	fmt.Fprintln(tw, header)
 	for i, s := range t.Sockets {
@@ -48,15 +48,23 @@ func Trial(w io.Writer, t *matrix.Trial) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	p.f("\nobserved, and how each state was proven:\n")
 	for i, s := range t.Sockets {
+		why := s.Evidence
 		if s.Note != "" {
-			p.f("socket %d: %s\n", i+1, clean(s.Note))
+			why = strings.TrimPrefix(why+"; "+s.Note, "; ")
 		}
+		if why != "" {
+			p.f("  socket %d: %s\n", i+1, clean(why))
+		}
+	}
+	if t.LookedAgain != "" {
+		p.f("  looked again: %s\n", clean(t.LookedAgain))
 	}
 	if t.Unreached != "" {
 		p.f("unreached: %s\n", clean(t.Unreached))
 	}
-	p.f("model: %s\n", clean(t.Model))
+	p.f("predicted by the model: %s\n", clean(t.Model))
 	switch t.Verdict {
 	case matrix.TrialAgree:
 		p.f("VERDICT: AGREE: every socket as the model predicts\n")

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"runtime"
@@ -41,6 +42,8 @@ func cmdExplore(ctx context.Context, args []string, stdout, stderr io.Writer) (i
 		return exitBadInput, usageErrorf("-n %d: give a count of arrangements, at least 1", *n)
 	case *maxSockets < 2 || *maxSockets > matrix.MaxSockets:
 		return exitBadInput, usageErrorf("-max-sockets %d: give 2 to %d", *maxSockets, matrix.MaxSockets)
+	case *budget < 0:
+		return exitBadInput, usageErrorf("-timewait-budget %d: give a count of arrangements, 0 for none", *budget)
 	case *parallel < 0:
 		return exitBadInput, usageErrorf("-parallel %d: give a count, or 0 for GOMAXPROCS", *parallel)
 	case *under != "" && *under != "qemu":
@@ -69,6 +72,9 @@ func cmdExplore(ctx context.Context, args []string, stdout, stderr io.Writer) (i
 	} else {
 		e, err = exploreHere(ctx, *n, *seed, *maxSockets, *parallel, *budget)
 	}
+	if errors.Is(err, errNoModel) {
+		return exitIncomplete, err
+	}
 	if err != nil {
 		return exitBadInput, err
 	}
@@ -91,14 +97,23 @@ func cmdExplore(ctx context.Context, args []string, stdout, stderr io.Writer) (i
 	return trialExit(&matrix.Trial{Verdict: e.Verdict}), nil
 }
 
+// errNoModel says there is no model to compare with here.
+var errNoModel = errors.New("no model")
+
 // exploreHere explores on this machine's kernel.
 func exploreHere(ctx context.Context, n int, seed uint64, maxSockets, parallel, budget int) (*matrix.Exploration, error) {
 	p := host.Platform()
 	if p.Name != "linux" {
-		return nil, fmt.Errorf("explore compares with the model of Linux bind(), and this is %s: %w", p.Name, errUsage)
+		return nil, fmt.Errorf("%w: explore compares with the model of Linux bind(), and this is %s", errNoModel, p.Name)
 	}
 	if parallel == 0 {
 		parallel = runtime.GOMAXPROCS(0)
+	}
+	w, err := witness.Open(witness.Best)
+	name := w.Name()
+	w.Close()
+	if err != nil {
+		return nil, fmt.Errorf("explore proves states and needs a witness: %w", err)
 	}
 	rep, err := explore.Run(ctx, explore.Config{N: n, Seed: seed, MaxSockets: maxSockets, Parallel: parallel, MaxTainting: budget, Kernel: p.Kernel,
 		NewRunner: func() (explore.Runner, error) {
@@ -112,7 +127,7 @@ func exploreHere(ctx context.Context, n int, seed uint64, maxSockets, parallel, 
 	if err != nil {
 		return nil, err
 	}
-	e := &matrix.Exploration{Schema: matrix.ExplorationSchema, Platform: p, Seed: seed, N: n, MaxSockets: maxSockets,
+	e := &matrix.Exploration{Schema: matrix.ExplorationSchema, Platform: p, Witness: name, Seed: seed, N: n, MaxSockets: maxSockets,
 		Systematic: min(n, explore.Systematic()), Checked: rep.Checked, Agreed: rep.Agreed, Unreached: rep.Unreached,
 		Skipped: rep.Skipped, History: rep.History, Sockets: rep.Sockets, States: map[string]int{},
 		Seconds: rep.Elapsed.Seconds(), Findings: []matrix.Finding{}}

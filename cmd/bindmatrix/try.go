@@ -105,7 +105,8 @@ func tryHere(ctx context.Context, a matrix.Arrangement) (*matrix.Trial, error) {
 // trialOf puts an observation beside the model's predictions, where the
 // platform has a model (Linux).
 func trialOf(a matrix.Arrangement, p matrix.Platform, obs *arrange.Observation) *matrix.Trial {
-	t := &matrix.Trial{Schema: matrix.TrialSchema, Arrangement: a.String(), Platform: p, Port: obs.Port, Unreached: obs.Unreached}
+	t := &matrix.Trial{Schema: matrix.TrialSchema, Arrangement: a.String(), Platform: p, Port: obs.Port,
+		Unreached: obs.Unreached, LookedAgain: obs.LookedAgain}
 	var predicted []model.Step
 	haveModel := p.Name == "linux"
 	if haveModel {

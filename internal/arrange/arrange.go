@@ -43,6 +43,9 @@ type Observation struct {
 	// was not reached or did not hold, or a socket on the port the run did
 	// not make. Empty when every state held.
 	Unreached string
+	// LookedAgain says how the states were seen to hold once the last
+	// socket had its answer, when they were.
+	LookedAgain string
 	// Tainted says the run left TIME_WAIT entries it could not remove
 	// (no SOCK_DESTROY without root): its port is out of use a while.
 	Tainted bool
@@ -53,7 +56,7 @@ type Observation struct {
 type Runner struct {
 	witness witness.Witness
 	book    *ports.Book
-	helpers map[matrix.Process]*child.Helper
+	helpers child.Helpers
 	// beforeProbe, when set, runs before the last socket is made: a test
 	// puts a stranger on the port with it.
 	beforeProbe func(port uint16)
@@ -61,14 +64,12 @@ type Runner struct {
 
 // NewRunner runs arrangements proving states with w.
 func NewRunner(w witness.Witness) *Runner {
-	return &Runner{witness: w, book: ports.NewBook(), helpers: map[matrix.Process]*child.Helper{}}
+	return &Runner{witness: w, book: ports.NewBook()}
 }
 
 // Close stops the helpers and lets go of the ports.
 func (r *Runner) Close() {
-	for _, h := range r.helpers {
-		h.Stop()
-	}
+	r.helpers.Stop()
 	r.book.Close()
 }
 
@@ -93,6 +94,8 @@ func (r *Runner) Run(ctx context.Context, a matrix.Arrangement) (obs *Observatio
 			obs.Tainted = tainted
 		}
 	}()
+	// An interrupt kills the helpers, ending a wait for their answer.
+	defer context.AfterFunc(ctx, r.helpers.Kill)()
 	obs = &Observation{Port: port}
 	sockets := a.Sockets()
 	for i, s := range sockets {
@@ -112,7 +115,7 @@ func (r *Runner) Run(ctx context.Context, a matrix.Arrangement) (obs *Observatio
 			return obs, nil
 		}
 	}
-	if err := run.stillHeld(); err != nil {
+	if obs.LookedAgain, err = run.stillHeld(); err != nil {
 		obs.Unreached = err.Error()
 	}
 	return obs, nil
@@ -133,6 +136,9 @@ type run struct {
 	// receivers counts the sockets that should be on the port's listing:
 	// listeners (TCP) and bound sockets (UDP).
 	receivers int
+	// listeningThere counts the listeners made in helpers, which only
+	// that listing proves.
+	listeningThere int
 }
 
 // make opens, sets up and binds one socket, and walks it into its state.
@@ -201,9 +207,9 @@ func (run *run) makeThere(s matrix.Socket, local netip.AddrPort, res Result) (Re
 		res.Note = fmt.Sprintf("a %s socket of %s is not made yet: make it in this process", s.State, s.Owner)
 		return res, nil
 	}
-	h, err := run.r.helper(s.Owner)
+	h, err := run.r.helpers.For(s.Owner)
 	if err != nil {
-		return res, err
+		return res, fmt.Errorf("a helper process for %s sockets: %w", s.Owner, err)
 	}
 	listen := s.State == matrix.Listening
 	hs, outcome, native, err := h.Make(s.Family, s.Proto, s.Options, local, listen)
@@ -226,7 +232,8 @@ func (run *run) makeThere(s matrix.Socket, local netip.AddrPort, res Result) (Re
 		res.Evidence = fmt.Sprintf("bound by helper %d, then closed", h.Pid())
 		return res, nil
 	case listen:
-		res.Evidence = fmt.Sprintf("bind and listen returned 0 in helper %d", h.Pid())
+		res.Evidence = fmt.Sprintf("bind and listen returned 0 in helper %d; the port's listing proves it at the end", h.Pid())
+		run.listeningThere++
 	default:
 		res.Evidence = fmt.Sprintf("bind returned 0 in helper %d", h.Pid())
 	}
@@ -240,7 +247,10 @@ func (run *run) makeThere(s matrix.Socket, local netip.AddrPort, res Result) (Re
 // stillHeld looks again, once the last socket had its answer: every
 // connection's entry is there with the same cookie, and the port's
 // listeners and UDP sockets are exactly the run's.
-func (run *run) stillHeld() error {
+// The listing is also the proof of the sockets helpers put in listening:
+// without one (no sock_diag), such an arrangement is unreached.
+func (run *run) stillHeld() (evidence string, err error) {
+	conns := 0
 	for _, h := range run.held {
 		conn := h.Connection
 		if !conn.Remote.IsValid() {
@@ -249,23 +259,28 @@ func (run *run) stillHeld() error {
 		e, found, err := run.r.witness.Lookup(conn.Local, conn.Remote)
 		switch {
 		case err != nil:
-			return fmt.Errorf("looking again for the %s entry %v<->%v: %w", conn.State, conn.Local, conn.Remote, err)
+			return "", fmt.Errorf("looking again for the %s entry %v<->%v: %w", conn.State, conn.Local, conn.Remote, err)
 		case !found || e.State != conn.State || e.Cookie != conn.Cookie:
-			return fmt.Errorf("the %s entry %v<->%v was gone once the last socket had its answer (the state did not hold)", conn.State, conn.Local, conn.Remote)
+			return "", fmt.Errorf("the %s entry %v<->%v was gone once the last socket had its answer (the state did not hold)", conn.State, conn.Local, conn.Remote)
 		}
+		conns++
 	}
 	watcher, ok := run.r.witness.(witness.PortWatcher)
 	if !ok {
-		return nil
+		if run.listeningThere > 0 {
+			return "", fmt.Errorf("%d listening socket(s) of another process: only a listing of the port proves them, and %s lists none", run.listeningThere, run.r.witness.Name())
+		}
+		return fmt.Sprintf("%s found the %d connection(s) again by cookie; it lists no port's sockets", run.r.witness.Name(), conns), nil
 	}
 	on, err := watcher.OnPort(run.proto.String(), run.port)
 	if err != nil {
-		return fmt.Errorf("listing the sockets on port %d: %w", run.port, err)
+		return "", fmt.Errorf("listing the sockets on port %d: %w", run.port, err)
 	}
 	if len(on) != run.receivers {
-		return fmt.Errorf("port %d: %d %s sockets on it where the arrangement has %d (%s)", run.port, len(on), run.proto, run.receivers, socktable.Describe(on))
+		return "", fmt.Errorf("port %d: %d %s sockets on it where the arrangement has %d (%s)", run.port, len(on), run.proto, run.receivers, socktable.Describe(on))
 	}
-	return nil
+	return fmt.Sprintf("%s, once the last socket had its answer: the %d connection(s) by cookie, and port %d's %d listener(s) or UDP socket(s), exactly the arrangement's",
+		run.r.witness.Name(), conns, run.port, len(on)), nil
 }
 
 // release closes everything; tainted says a TIME_WAIT entry may remain.
@@ -279,21 +294,4 @@ func (run *run) release() (tainted bool) {
 		}
 	}
 	return tainted
-}
-
-// helper is the runner's helper process for owner p, started if need be.
-func (r *Runner) helper(p matrix.Process) (*child.Helper, error) {
-	if h := r.helpers[p]; h != nil && h.Alive() {
-		return h, nil
-	}
-	user := child.SameUser
-	if p == matrix.OtherUser {
-		user = child.OtherUser
-	}
-	h, err := child.Start(user)
-	if err != nil {
-		return nil, fmt.Errorf("a helper process for %s sockets: %w", p, err)
-	}
-	r.helpers[p] = h
-	return h, nil
 }

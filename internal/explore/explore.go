@@ -31,7 +31,8 @@ type Config struct {
 	// MaxTainting bounds the arrangements run with TIME_WAIT or
 	// established holders whose entries could not be removed (no
 	// SOCK_DESTROY without root): each keeps its port out of use for a
-	// minute, and ports outside the ephemeral range are few.
+	// minute, and ports outside the ephemeral range are few. Negative:
+	// no bound.
 	MaxTainting int
 	// Progress, when set, is told of each arrangement checked.
 	Progress func(done int)

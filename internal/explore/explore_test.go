@@ -48,7 +48,7 @@ func (k *modelKernel) Run(ctx context.Context, a matrix.Arrangement) (*arrange.O
 
 func explore(t *testing.T, n int, seed uint64, kernel func() Runner) *Report {
 	t.Helper()
-	rep, err := Run(context.Background(), Config{N: n, Seed: seed, MaxSockets: 20, Parallel: 2,
+	rep, err := Run(context.Background(), Config{N: n, Seed: seed, MaxSockets: 20, Parallel: 2, MaxTainting: -1,
 		NewRunner: func() (Runner, error) { return kernel(), nil }})
 	if err != nil {
 		t.Fatal(err)

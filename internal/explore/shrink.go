@@ -134,7 +134,7 @@ func newBudget(max int) *budget { return &budget{max: max} }
 func (b *budget) take() bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.max <= 0 || b.spent < b.max
+	return b.max < 0 || b.spent < b.max
 }
 
 // spend records a run that tainted its port.

@@ -272,9 +272,9 @@ func (w *worker) end(trials []*trial) {
 	// The helper must have closed before the ports go back: another worker
 	// may take one at once, and where the witness lists no neighbours
 	// (Windows) nothing would see the helper's socket still on it.
-	for _, h := range w.helpers {
+	w.helpers.Each(func(h *child.Helper) {
 		h.Settle() // a failure marks the helper dead, and its sockets died with it
-	}
+	})
 	for _, t := range trials {
 		if t.first != nil {
 			w.book.Release(t.first.Port, t.first.Release() || t.shared)
@@ -387,7 +387,7 @@ func (w *worker) attemptSecond(c matrix.Cell, port uint16) func() (secondSocket,
 		s, outcome, native, err := sock.Attempt(c.SecondFamily, c.Proto, c.Second, addr)
 		return func() (secondSocket, matrix.Outcome, int, error) { return s, outcome, native, err }
 	}
-	h, err := w.helper(c.Process)
+	h, err := w.helpers.For(c.Process)
 	if err != nil {
 		return func() (secondSocket, matrix.Outcome, int, error) { return nil, "", 0, err }
 	}

@@ -162,10 +162,7 @@ type worker struct {
 	witnessErr error
 	// sharedWitness says the witness is the run's, closed by the run.
 	sharedWitness bool
-	// mu guards helpers between helper, which adds to them in the cells'
-	// goroutine, and kill, which reads them from another.
-	mu      sync.Mutex
-	helpers map[matrix.Process]*child.Helper
+	helpers       child.Helpers
 	// beforeSecond, when set (by tests), runs between the walk's proof of
 	// the first socket's state and the second socket's attempt: where a
 	// neighbour could act.
@@ -176,7 +173,7 @@ type worker struct {
 // when not nil, where its sockets are; without, it opens a witness of its
 // own.
 func newWorker(book *ports.Book, shared *witness.Shared) *worker {
-	w := &worker{book: book, helpers: map[matrix.Process]*child.Helper{}}
+	w := &worker{book: book}
 	if shared != nil {
 		w.witness, w.sharedWitness = shared, true
 	} else {
@@ -212,42 +209,11 @@ func openSharedWitness() *witness.Shared {
 	return shared
 }
 
-// helper is the worker's helper process for p, started if need be.
-func (w *worker) helper(p matrix.Process) (*child.Helper, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if h := w.helpers[p]; h != nil && h.Alive() {
-		return h, nil
-	}
-	user := child.SameUser
-	if p == matrix.OtherUser {
-		user = child.OtherUser
-	}
-	h, err := child.Start(user)
-	if err != nil {
-		return nil, err
-	}
-	w.helpers[p] = h
-	return h, nil
-}
-
-// kill kills the worker's helpers, from any goroutine: their pipes close,
-// and whatever waits for an answer gets ErrDead.
-func (w *worker) kill() {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	for _, h := range w.helpers {
-		h.Kill()
-	}
-}
-
 func (w *worker) close() {
 	if !w.sharedWitness {
 		w.witness.Close()
 	}
-	for _, h := range w.helpers {
-		h.Stop()
-	}
+	w.helpers.Stop()
 }
 
 // beforeCell, when set, runs before each cell; a test makes a cell hang
@@ -275,7 +241,7 @@ func (w *worker) runWithin(ctx context.Context, cells []matrix.Cell, timeout tim
 	case rs := <-result:
 		return rs, true
 	case <-ctx.Done():
-		w.kill()
+		w.helpers.Kill()
 		select {
 		case rs := <-result:
 			return rs, true

@@ -258,7 +258,9 @@ func (s Socket) ConnectWithin(ap netip.AddrPort, patience time.Duration) error {
 	return nil
 }
 
-// pollRdNorm is POLLRDNORM: a listener has a connection to accept.
+// pollRdNorm is POLLRDNORM: a listener has a connection to accept
+// (documented: Microsoft's WSAPoll and WSAPOLLFD pages; run here only
+// under Wine).
 const pollRdNorm = 0x0100
 
 // AcceptWithin accepts like Accept but gives up after patience: where
