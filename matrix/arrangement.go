@@ -304,7 +304,7 @@ func (c Clause) String() string {
 // (specific) or the unspecified one (wildcard) of its family. A dual-stack
 // socket's specific address is IPv4's loopback, v4-mapped
 // (::ffff:127.0.0.1), so that it names the same endpoint as an IPv4
-// socket's.
+// socket's; its specific_v6 and wildcard_mapped are ::1 and ::ffff:0.0.0.0.
 func CellAddr(fam SocketFamily, kind AddrKind) netip.Addr {
 	loopback4 := netip.AddrFrom4([4]byte{127, 0, 0, 1})
 	switch {
@@ -312,6 +312,10 @@ func CellAddr(fam SocketFamily, kind AddrKind) netip.Addr {
 		return loopback4
 	case fam == SockIPv4:
 		return netip.IPv4Unspecified()
+	case kind == WildcardMapped:
+		return netip.AddrFrom16(netip.IPv4Unspecified().As16())
+	case kind == SpecificV6:
+		return netip.IPv6Loopback()
 	case fam == SockDualStack && kind == Specific:
 		return netip.AddrFrom16(loopback4.As16())
 	case kind == Specific:

@@ -32,16 +32,25 @@ func ParseProto(s string) (Proto, error) { return parseName[Proto]("proto", prot
 // Family is the address family of both sockets. IPv6 sockets set
 // IPV6_V6ONLY=1 so that the IPv6 rows say nothing about IPv4. Dual cells mix
 // an IPv4 socket with a dual-stack IPv6 one (IPV6_V6ONLY=0), or pair two
-// dual-stack ones: the cell's FirstFamily and SecondFamily say which.
+// dual-stack ones, on the loopback or unspecified address: the cell's
+// FirstFamily and SecondFamily say which. Cross cells are the rest of the
+// address space: an IPv6-only socket against an IPv4 or dual-stack one, and
+// the dual-stack socket's other addresses (::1, ::ffff:0.0.0.0) against
+// anything.
 type Family uint8
 
 const (
 	IPv4 Family = iota
 	IPv6
 	Dual
+	Cross
 )
 
-var familyNames = []string{"ipv4", "ipv6", "dual"}
+var familyNames = []string{"ipv4", "ipv6", "dual", "cross"}
+
+// Mixed says whether the cell's two sockets may be of different socket
+// families, which its FirstFamily and SecondFamily then name.
+func (f Family) Mixed() bool { return f == Dual || f == Cross }
 
 func (f Family) String() string               { return nameOf(familyNames, f) }
 func (f Family) MarshalText() ([]byte, error) { return []byte(f.String()), nil }
@@ -131,15 +140,31 @@ func (d *Delivery) UnmarshalText(b []byte) (err error) {
 }
 
 // AddrKind says whether a socket binds the loopback address of its family
-// (specific) or the unspecified one (wildcard).
+// (specific) or the unspecified one (wildcard). A dual-stack socket's
+// specific address is IPv4's loopback, v4-mapped (::ffff:127.0.0.1); it
+// has two more: IPv6's loopback (specific_v6, ::1) and IPv4's unspecified
+// address, v4-mapped (wildcard_mapped, ::ffff:0.0.0.0).
 type AddrKind uint8
 
 const (
 	Specific AddrKind = iota
 	Wildcard
+	SpecificV6
+	WildcardMapped
 )
 
-var addrKindNames = []string{"specific", "wildcard"}
+var addrKindNames = []string{"specific", "wildcard", "specific_v6", "wildcard_mapped"}
+
+// AddrKindsOf lists the address kinds a socket of family fam binds in the
+// matrix: the v4-mapped and IPv6 ones beside each other only on a
+// dual-stack socket (an IPv6-only socket refuses a v4-mapped address with
+// EINVAL, which arrangements can ask).
+func AddrKindsOf(fam SocketFamily) []AddrKind {
+	if fam == SockDualStack {
+		return AddrKinds()
+	}
+	return []AddrKind{Specific, Wildcard}
+}
 
 func (a AddrKind) String() string               { return nameOf(addrKindNames, a) }
 func (a AddrKind) MarshalText() ([]byte, error) { return []byte(a.String()), nil }
@@ -212,6 +237,9 @@ func ParseOption(s string) (Option, error) { return parseName[Option]("option", 
 // in canonical order.
 func Protos() []Proto       { return values[Proto](protoNames) }
 func Families() []Family    { return values[Family](familyNames) }
+func SocketFamilies() []SocketFamily {
+	return values[SocketFamily](socketFamilyNames)
+}
 func AddrKinds() []AddrKind { return values[AddrKind](addrKindNames) }
 func States() []State       { return values[State](stateNames) }
 func Options() []Option     { return values[Option](optionNames) }

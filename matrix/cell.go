@@ -50,16 +50,41 @@ func (c Cell) Valid() error {
 	if !slices.Contains(StatesOf(c.Proto), c.State) {
 		return fmt.Errorf("state %s does not apply to %s", c.State, c.Proto)
 	}
-	if c.Family != Dual {
+	for _, s := range [...]struct {
+		fam  SocketFamily
+		kind AddrKind
+	}{{c.FirstFamily, c.FirstAddr}, {c.SecondFamily, c.SecondAddr}} {
+		if !slices.Contains(AddrKindsOf(s.fam), s.kind) {
+			return fmt.Errorf("address kind %s belongs to dual-stack sockets only, not %s", s.kind, s.fam)
+		}
+	}
+	if !c.Family.Mixed() {
 		if c.FirstFamily != socketFamilyOf(c.Family) || c.SecondFamily != socketFamilyOf(c.Family) {
-			return fmt.Errorf("first_family and second_family belong to dual cells only")
+			return fmt.Errorf("first_family and second_family belong to dual and cross cells only")
 		}
 		return nil
 	}
-	if !slices.Contains(DualPairs, [2]SocketFamily{c.FirstFamily, c.SecondFamily}) {
-		return fmt.Errorf("dual cell with families %s, %s (valid pairs: %s)", c.FirstFamily, c.SecondFamily, dualPairNames())
+	if want := familyOfPair(c.FirstFamily, c.SecondFamily, c.FirstAddr, c.SecondAddr); c.Family != want {
+		return fmt.Errorf("%s cell with families %s, %s and addresses %s, %s: that is a %s cell (dual pairs: %s, on specific and wildcard addresses)",
+			c.Family, c.FirstFamily, c.SecondFamily, c.FirstAddr, c.SecondAddr, want, dualPairNames())
 	}
 	return nil
+}
+
+// familyOfPair is the family of the cell that pairs these two sockets:
+// ipv4 and ipv6 for two sockets of that family, dual for the pairs of
+// DualPairs on specific and wildcard addresses, cross for the rest.
+func familyOfPair(first, second SocketFamily, firstAddr, secondAddr AddrKind) Family {
+	classicAddrs := firstAddr <= Wildcard && secondAddr <= Wildcard
+	switch {
+	case first == second && first == SockIPv4:
+		return IPv4
+	case first == second && first == SockIPv6:
+		return IPv6
+	case classicAddrs && slices.Contains(DualPairs, [2]SocketFamily{first, second}):
+		return Dual
+	}
+	return Cross
 }
 
 func dualPairNames() string {
@@ -72,12 +97,13 @@ func dualPairNames() string {
 
 // Name is the cell's stable identifier, usable as a Go subtest name and in
 // `go test -run`: tcp/ipv4/time_wait/specific-wildcard/SO_REUSEADDR-none,
-// with the socket families of a dual cell (tcp/dual:ipv4:ipv6-dualstack/...)
+// with the socket families of a dual or cross cell
+// (tcp/dual:ipv4:ipv6-dualstack/...)
 // and a /other or /other-user suffix when another process binds second.
 func (c Cell) Name() string {
 	fam := c.Family.String()
-	if c.Family == Dual {
-		fam = fmt.Sprintf("dual:%s:%s", c.FirstFamily, c.SecondFamily)
+	if c.Family.Mixed() {
+		fam = fmt.Sprintf("%s:%s:%s", c.Family, c.FirstFamily, c.SecondFamily)
 	}
 	name := fmt.Sprintf("%s/%s/%s/%s-%s/%s-%s", c.Proto, fam, c.State, c.FirstAddr, c.SecondAddr, c.First, c.Second)
 	if c.Process != SameProcess {
@@ -117,23 +143,25 @@ func Universe() []Cell { return UniverseOn("") }
 // UniverseOn is every cell the harness knows on platform, in canonical order.
 func UniverseOn(platform string) []Cell {
 	options := OptionsOn(platform)
+	families := SocketFamilies()
 	var cells []Cell
 	for _, proto := range Protos() {
 		for _, proc := range Processes() {
 			for _, fam := range Families() {
-				pairs := [][2]SocketFamily{{socketFamilyOf(fam), socketFamilyOf(fam)}}
-				if fam == Dual {
-					pairs = DualPairs
-				}
-				for _, pair := range pairs {
-					for _, st := range StatesOf(proto) {
-						for _, fa := range AddrKinds() {
-							for _, sa := range AddrKinds() {
-								for _, fo := range options {
-									for _, so := range options {
-										cells = append(cells, Cell{Proto: proto, Process: proc, Family: fam,
-											FirstFamily: pair[0], SecondFamily: pair[1], FirstAddr: fa, SecondAddr: sa,
-											State: st, First: fo, Second: so})
+				for _, first := range families {
+					for _, second := range families {
+						for _, st := range StatesOf(proto) {
+							for _, fa := range AddrKindsOf(first) {
+								for _, sa := range AddrKindsOf(second) {
+									if familyOfPair(first, second, fa, sa) != fam {
+										continue
+									}
+									for _, fo := range options {
+										for _, so := range options {
+											cells = append(cells, Cell{Proto: proto, Process: proc, Family: fam,
+												FirstFamily: first, SecondFamily: second, FirstAddr: fa, SecondAddr: sa,
+												State: st, First: fo, Second: so})
+										}
 									}
 								}
 							}
@@ -163,11 +191,20 @@ func AllCells() []Cell { return AllCellsOn("") }
 // AllCellsOn is the default matrix on platform: every cell, for this
 // process, another process and (where the platform offers it) another
 // user. Cells with an option of the platform's own are limited to
-// same-process, same-family ones.
-func AllCellsOn(platform string) []Cell {
+// same-process, same-family ones; cross cells are in it where the
+// platform's row says so (PlatformFacts.Cross).
+func AllCellsOn(platform string) []Cell { return cellsOn(platform, false, false) }
+
+// cellsOn is the universe on platform without the cells a default run
+// leaves out, except that every process's cells stay when allProcesses
+// is set and cross cells stay when cross is.
+func cellsOn(platform string, allProcesses, cross bool) []Cell {
+	cross = cross || FactsOf(platform).Cross
 	return slices.DeleteFunc(UniverseOn(platform), func(c Cell) bool {
 		own := !slices.Contains(OptionsOn(""), c.First) || !slices.Contains(OptionsOn(""), c.Second)
-		return c.Process == OtherUser && !OtherUserOffered(platform) || own && (c.Process != SameProcess || c.Family == Dual)
+		return !allProcesses && (c.Process == OtherUser && !OtherUserOffered(platform) ||
+			own && (c.Process != SameProcess || c.Family.Mixed())) ||
+			c.Family == Cross && !cross
 	})
 }
 
@@ -268,15 +305,13 @@ func (f Filter) match(r Result, results bool) bool {
 // Cells selects what to run on a platform with only the common options.
 func (f Filter) Cells() []Cell { return f.CellsOn("") }
 
-// CellsOn selects what to run on platform: from its default matrix, or from
-// every cell when the filter names a process (so "-only process=other" runs
-// another process's whole matrix, not just the default subset).
+// CellsOn selects what to run on platform: from its default matrix, or
+// from every process's cells when the filter names a process (so "-only
+// process=other" runs another process's whole matrix, not just the
+// default subset), with the cross cells when it names family=cross.
 func (f Filter) CellsOn(platform string) []Cell {
-	pool := AllCellsOn(platform)
-	if _, named := f["process"]; named {
-		pool = UniverseOn(platform)
-	}
-	return f.Select(pool)
+	_, processes := f["process"]
+	return f.Select(cellsOn(platform, processes, slices.Contains(f["family"], Cross.String())))
 }
 
 // Select returns the cells that pass the filter, in their order.

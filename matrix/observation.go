@@ -75,7 +75,7 @@ func (r Result) MarshalJSON() ([]byte, error) {
 		State: &c.State, First: &c.First, Second: &c.Second, Process: &c.Process,
 		Outcome: &r.Outcome, Native: r.Native, Witness: r.Witness, Note: r.Note,
 	}
-	if c.Family == Dual {
+	if c.Family.Mixed() {
 		rj.FirstFamily, rj.SecondFamily = &c.FirstFamily, &c.SecondFamily
 	}
 	if r.Delivery != "" {
@@ -326,12 +326,12 @@ func decodeResult(raw json.RawMessage) (Result, error) {
 		c.Process = *rj.Process
 	}
 	switch {
-	case c.Family == Dual && (rj.FirstFamily == nil || rj.SecondFamily == nil):
-		return Result{}, fmt.Errorf("a dual cell needs first_family and second_family")
-	case c.Family == Dual:
+	case c.Family.Mixed() && (rj.FirstFamily == nil || rj.SecondFamily == nil):
+		return Result{}, fmt.Errorf("a %s cell needs first_family and second_family", c.Family)
+	case c.Family.Mixed():
 		c.FirstFamily, c.SecondFamily = *rj.FirstFamily, *rj.SecondFamily
 	case rj.FirstFamily != nil || rj.SecondFamily != nil:
-		return Result{}, fmt.Errorf("first_family and second_family belong to dual cells only")
+		return Result{}, fmt.Errorf("first_family and second_family belong to dual and cross cells only")
 	}
 	if err := c.Valid(); err != nil {
 		return Result{}, err

@@ -24,6 +24,11 @@ type PlatformFacts struct {
 	// other-user cells exist: on the Unix ones, as root. Windows would need
 	// the account's password.
 	OtherUser bool
+	// Cross says the platform's default matrix has the cross cells (see
+	// Family): where no source covers them, its table scopes them out
+	// instead of holding thousands of unknown lines, and -only family=cross
+	// still runs them.
+	Cross bool
 	// BindColumn and RuntimeColumn place the platform among the columns of
 	// docs/bind-table.md and docs/runtime-table.md, from 1; 0 puts a bind
 	// table column after the placed ones, by name, and leaves the platform
@@ -88,7 +93,7 @@ var (
 // platforms is the registry. Its order is only the order of Platforms;
 // the tables' columns follow BindColumn and RuntimeColumn.
 var platforms = []PlatformFacts{
-	{Name: "linux", GOOS: "linux", OtherUser: true, BindColumn: 1, RuntimeColumn: 1, Fixes: []Fix{
+	{Name: "linux", GOOS: "linux", OtherUser: true, Cross: true, BindColumn: 1, RuntimeColumn: 1, Fixes: []Fix{
 		{Took: []Option{ReusePort}, Text: "drop SO_REUSEPORT (nginx: the reuseport parameter of listen; Envoy: reuse_port): on Linux any process with the same effective user may join a SO_REUSEPORT group and the kernel gives it a share of the connections (socket(7)); if the sharing is wanted, run the server as a user no other program runs as"},
 		{Took: []Option{ReuseAddr}, Protos: []Proto{UDP}, Text: "do not set SO_REUSEADDR on the UDP socket: on Linux two UDP sockets that both set it share the port and the newest receives the datagrams (socket(7), and this project's matrix)"},
 	}},

@@ -363,8 +363,8 @@ func parseCellLine(file string, n int, raw string, words []string) (Cell, Entry,
 			return c, e, wrap(i, err)
 		}
 	}
-	if c.Family == Dual && !(seen["first_family"] && seen["second_family"]) {
-		return c, e, wrap(1, fmt.Errorf("a dual cell needs first_family= and second_family="))
+	if c.Family.Mixed() && !(seen["first_family"] && seen["second_family"]) {
+		return c, e, wrap(1, fmt.Errorf("a %s cell needs first_family= and second_family=", c.Family))
 	}
 	if err := c.Valid(); err != nil {
 		return c, e, wrap(0, err)
@@ -680,7 +680,7 @@ func cellLine(c Cell, e Entry) string {
 			b.WriteString(strings.Repeat(" ", max(pad, 0)+1))
 		}
 	}
-	if c.Family == Dual {
+	if c.Family.Mixed() {
 		b.WriteString(" first_family=" + c.FirstFamily.String() + " second_family=" + c.SecondFamily.String())
 	}
 	if c.Process != SameProcess {

@@ -14,7 +14,7 @@ import (
 func fullTable(platform string) string {
 	t := NewTable(platform+".txt", platform)
 	t.Provenance = []Provenance{{Kind: "documented", Text: "a test"}}
-	for _, c := range AllCells() {
+	for _, c := range AllCellsOn(platform) {
 		t.Entries[c] = Entry{Outcome: OK}
 	}
 	return string(t.Format())
@@ -97,7 +97,7 @@ func TestParseTableRejectsBadInput(t *testing.T) {
 		{"dual without families", strings.Replace(good, firstCell, strings.Replace(firstCell, "ipv4", "dual", 1), 1),
 			firstLine, "a dual cell needs first_family= and second_family="},
 		{"families on a plain cell", strings.Replace(good, firstCell, firstCell+" first_family=ipv6 second_family=ipv6", 1),
-			firstLine, "first_family and second_family belong to dual cells only"},
+			firstLine, "first_family and second_family belong to dual and cross cells only"},
 		{"udp has no listening", strings.Replace(good, firstCell, strings.Replace(strings.Replace(firstCell, "tcp", "udp", 1), "bound    ", "listening", 1), 1),
 			firstLine, "state listening does not apply to udp"},
 		{"bad scope", strings.Replace(good, "provenance documented a test", "provenance documented a test\nscope colour=red", 1),
@@ -131,7 +131,7 @@ func TestLoadTableRefusesMissingCellsAndWrongPlatform(t *testing.T) {
 	fsys := mapFS{"linux.txt": short, "darwin.txt": good}
 
 	_, err := LoadTable(fsys, "dir", "linux")
-	if err == nil || !strings.Contains(err.Error(), "dir/linux.txt: 1 of 6720 cells missing, first udp/dual:ipv6-dualstack:ipv6-dualstack/closed/wildcard-wildcard/SO_REUSEPORT-SO_REUSEPORT/other-user") {
+	if err == nil || !strings.Contains(err.Error(), "dir/linux.txt: 1 of 21504 cells missing, first udp/cross:ipv6-dualstack:ipv6-dualstack/closed/wildcard_mapped-wildcard_mapped/SO_REUSEPORT-SO_REUSEPORT/other-user") {
 		t.Errorf("short table: %v", err)
 	}
 	_, err = LoadTable(fsys, "dir", "darwin")
@@ -191,7 +191,7 @@ func TestWholeAcceptReplacesProvenance(t *testing.T) {
 	}
 	table.Accept(&Observation{Cells: []Result{{Cell: AllCells()[0], Outcome: OK}}}, Provenance{Kind: "observed", Text: "partial"})
 	var all []Result
-	for _, c := range AllCells() {
+	for _, c := range AllCellsOn("linux") {
 		all = append(all, Result{Cell: c, Outcome: Failed("bind", "EADDRINUSE")})
 	}
 	table.Accept(&Observation{Cells: all}, Provenance{Kind: "observed", Text: "whole run"})

@@ -18,8 +18,9 @@ func groupOf(c matrix.Cell) group {
 func (g group) title() string {
 	c := g.key
 	first, second := c.FirstAddr.String(), c.SecondAddr.String()
-	if c.Family == matrix.Dual {
-		first, second = c.FirstFamily.String()+" "+first, c.SecondFamily.String()+" "+second
+	if c.Family.Mixed() {
+		first = fmt.Sprintf("%s %s (%s)", c.FirstFamily, first, matrix.CellAddr(c.FirstFamily, c.FirstAddr))
+		second = fmt.Sprintf("%s %s (%s)", c.SecondFamily, second, matrix.CellAddr(c.SecondFamily, c.SecondAddr))
 	}
 	title := fmt.Sprintf("%s %s %s: first %s, second %s", c.Proto, c.Family, c.State, first, second)
 	if c.Process != matrix.SameProcess {

@@ -320,7 +320,7 @@ func cmdFullTable(ts *testscript.TestScript, neg bool, args []string) {
 	fmt.Fprintf(&b, "platform %s\nprovenance documented a test\nscope %s\n", args[1], args[2])
 	for _, c := range scope.Select(matrix.AllCellsOn(args[1])) {
 		fmt.Fprintf(&b, "%s %s %s %s %s %s %s %s", c.Proto, c.Family, c.State, c.FirstAddr, c.SecondAddr, c.First, c.Second, args[3])
-		if c.Family == matrix.Dual {
+		if c.Family.Mixed() {
 			fmt.Fprintf(&b, " first_family=%s second_family=%s", c.FirstFamily, c.SecondFamily)
 		}
 		if c.Process != matrix.SameProcess {

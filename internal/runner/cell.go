@@ -409,15 +409,21 @@ const (
 	deliveryRound = 4 // sent between two looks at the counts
 )
 
-// deliveryTarget is the loopback address both sockets can receive on:
-// IPv6's when either socket is IPv6-only, IPv4's otherwise.
+// deliveryTarget is where a client reaches the first socket: the address
+// it bound, or its family's loopback when it bound the unspecified one
+// (IPv4's for a dual-stack socket). The delivery then says whether the
+// second socket took traffic meant for the first; in a cross cell whose
+// sockets share no address it goes to the first alone.
 func deliveryTarget(c matrix.Cell, port uint16) netip.AddrPort {
-	fam := matrix.SockIPv4
-	if c.FirstFamily == matrix.SockIPv6 || c.SecondFamily == matrix.SockIPv6 {
-		fam = matrix.SockIPv6
+	a := matrix.CellAddr(c.FirstFamily, c.FirstAddr)
+	switch {
+	case a.Unmap().IsUnspecified():
+		_, target := sock.Loopback(c.FirstFamily, port)
+		return target
+	case a.Is4In6():
+		return netip.AddrPortFrom(a.Unmap(), port)
 	}
-	_, target := sock.Loopback(fam, port)
-	return target
+	return netip.AddrPortFrom(a, port)
 }
 
 func deliveryVerdict(toFirst, toSecond int) matrix.Delivery {
