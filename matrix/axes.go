@@ -235,8 +235,8 @@ func ParseOption(s string) (Option, error) { return parseName[Option]("option", 
 
 // Protos, Families, Addrs, States and Options list every value of each axis
 // in canonical order.
-func Protos() []Proto       { return values[Proto](protoNames) }
-func Families() []Family    { return values[Family](familyNames) }
+func Protos() []Proto    { return values[Proto](protoNames) }
+func Families() []Family { return values[Family](familyNames) }
 func SocketFamilies() []SocketFamily {
 	return values[SocketFamily](socketFamilyNames)
 }

@@ -324,3 +324,14 @@ func (f Filter) Select(cells []Cell) []Cell {
 	}
 	return out
 }
+
+// FieldValue is the value of field name (one of FieldNames) for cell c, as
+// filters and tables spell it; "" for an unknown name.
+func FieldValue(c Cell, name string) string {
+	for _, fd := range fields {
+		if fd.name == name {
+			return fd.value(Result{Cell: c})
+		}
+	}
+	return ""
+}

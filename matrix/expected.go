@@ -5,7 +5,7 @@ import (
 	"io/fs"
 )
 
-//go:embed expected/*.txt
+//go:embed expected/*.txt expected/kernels/*.txt
 var expected embed.FS
 
 // ExpectedDir is where the checked-in tables live, relative to the

@@ -7,13 +7,19 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"slices"
 	"strings"
 )
 
-// Schema is the version of the observation document this package writes and
-// reads. Fields may be added within a schema; renaming or removing one, or
-// changing a value's spelling, needs a new number.
-const Schema = 1
+// Schema is the version of the observation document this package writes.
+// Fields are not added within a schema: a new field, renaming or removing
+// one, or changing a value's spelling needs a new number, and the reader
+// keeps reading the older ones (OldestSchema). Schema 2 added the platform's
+// image (which kernel image a lane booted) and the cross family.
+const (
+	Schema       = 2
+	OldestSchema = 1
+)
 
 // Observation is the document a run produces: where it ran and what every
 // cell did.
@@ -31,6 +37,15 @@ type Platform struct {
 	GOARCH string `json:"goarch"`
 	Kernel string `json:"kernel"`
 	Go     string `json:"go"`
+	// Image is the kernel image a lane booted (schema 2): several builds
+	// share one release string, so its path and hash name it.
+	Image *Image `json:"image,omitempty"`
+}
+
+// Image names a kernel image by path and SHA-256 (hex).
+type Image struct {
+	Path   string `json:"path"`
+	SHA256 string `json:"sha256"`
 }
 
 // Result is one cell as observed: the outcome of the second bind, the OS's
@@ -176,8 +191,8 @@ func DecodeObservation(file string, data []byte) (*Observation, error) {
 			if err := dec.Decode(&obs.Schema); err != nil {
 				return nil, syntax(err, at)
 			}
-			if obs.Schema != Schema {
-				return nil, fail(at, "schema %d is not supported (this bindmatrix reads schema %d)", obs.Schema, Schema)
+			if obs.Schema < OldestSchema || obs.Schema > Schema {
+				return nil, fail(at, "schema %d is not supported (this bindmatrix reads schemas %d to %d)", obs.Schema, OldestSchema, Schema)
 			}
 		case "platform":
 			var raw json.RawMessage
@@ -194,6 +209,9 @@ func DecodeObservation(file string, data []byte) (*Observation, error) {
 			}
 			if obs.Platform.Name == "" {
 				return nil, fail(at, "platform: name is empty")
+			}
+			if obs.Platform.Image != nil && (obs.Platform.Image.Path == "" || len(obs.Platform.Image.SHA256) != 64) {
+				return nil, fail(at, "platform: image needs a path and a 64-digit sha256")
 			}
 		case "cells":
 			if tok, err := dec.Token(); err != nil {
@@ -238,6 +256,9 @@ func DecodeObservation(file string, data []byte) (*Observation, error) {
 	}
 	if len(obs.Cells) == 0 {
 		return nil, inputErrorf(file, 0, 0, "no cells")
+	}
+	if obs.Schema == 1 && (obs.Platform.Image != nil || slices.ContainsFunc(obs.Cells, func(r Result) bool { return r.Family == Cross })) {
+		return nil, inputErrorf(file, 0, 0, "schema 1 has no platform image and no cross cells: this document says schema 1 but holds schema 2's fields")
 	}
 	return obs, nil
 }

@@ -42,8 +42,8 @@ func TestObservationRoundTrip(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("round trip changed the observation (-want +got):\n%s", diff)
 	}
-	// The schema-1 spelling is a contract other tools read.
-	for _, field := range []string{`"schema":1`, `"platform":{"name":"linux","goos":"linux","goarch":"amd64","kernel":"6.1.0","go":"go1.26"}`,
+	// The spelling is a contract other tools read.
+	for _, field := range []string{`"schema":2`, `"platform":{"name":"linux","goos":"linux","goarch":"amd64","kernel":"6.1.0","go":"go1.26"}`,
 		`{"proto":"tcp","family":"ipv4","first_addr":"specific","second_addr":"specific","state":"bound","first":"none","second":"none","process":"same","outcome":"bind:EADDRINUSE","native":98,"witness":"getsockname 127.0.0.1:4000","note":""}`} {
 		if !strings.Contains(text, field) {
 			t.Errorf("encoding lacks %s:\n%s", field, text)
@@ -63,20 +63,22 @@ func TestDecodeObservationRejectsBadInput(t *testing.T) {
 	}{
 		{"not JSON", "hello", 1, "invalid character"},
 		{"truncated", good[:len(good)/2], 0, "unexpected end of JSON"},
-		{"wrong schema", strings.Replace(good, `"schema":1`, `"schema":2`, 1), 1, "schema 2 is not supported"},
+		{"wrong schema", strings.Replace(good, `"schema":2`, `"schema":3`, 1), 1, "schema 3 is not supported"},
+		{"schema 1 with an image", strings.Replace(strings.Replace(good, `"schema":2`, `"schema":1`, 1), `"go":"go1.26"}`, `"go":"go1.26","image":{"path":"/k","sha256":"`+strings.Repeat("ab", 32)+`"}}`, 1), 0, "says schema 1 but holds schema 2's fields"},
+		{"an image without its hash", strings.Replace(good, `"go":"go1.26"}`, `"go":"go1.26","image":{"path":"/k","sha256":""}}`, 1), 1, "64-digit sha256"},
 		{"unknown state", strings.Replace(good, `"state":"bound","first":"none","second":"SO_REUSEADDR"`, `"state":"listen","first":"none","second":"SO_REUSEADDR"`, 1), line2, `unknown state "listen"`},
 		{"unknown option", strings.Replace(good, `"second":"SO_REUSEADDR"`, `"second":"SO_REUSE"`, 1), line2, `unknown option "SO_REUSE"`},
 		{"bad outcome", strings.Replace(good, cell2, `"outcome":"fine"`, 1), line2, `unknown outcome "fine"`},
 		{"missing field", strings.Replace(good, `"family":"ipv4",`, ``, 1), 2, `missing field "family"`},
 		{"unknown field", strings.Replace(good, cell2, cell2+`,"colour":"red"`, 1), line2, `unknown field "colour"`},
 		{"duplicate cell", strings.Replace(good, `"second":"SO_REUSEADDR"`, `"second":"none"`, 1), line2, "duplicate cell tcp/ipv4/bound/specific-specific/none-none (first at line 2)"},
-		{"unknown top-level field", strings.Replace(good, `"schema":1`, `"schema":1,"extra":0`, 1), 1, `unknown field "extra"`},
-		{"no cells", `{"schema":1,"platform":{"name":"linux","goos":"linux","goarch":"amd64","kernel":"x","go":"y"},"cells":[]}`, 0, "no cells"},
+		{"unknown top-level field", strings.Replace(good, `"schema":2`, `"schema":2,"extra":0`, 1), 1, `unknown field "extra"`},
+		{"no cells", `{"schema":2,"platform":{"name":"linux","goos":"linux","goarch":"amd64","kernel":"x","go":"y"},"cells":[]}`, 0, "no cells"},
 		{"expectation word", strings.Replace(good, cell2, `"outcome":"unknown"`, 1), line2, "belongs in expected tables"},
 		{"trailing garbage", good + "{}", 0, "trailing data"},
 		{"duplicate key in a cell", strings.Replace(good, cell2, cell2+`,"outcome":"bind:EADDRINUSE"`, 1), line2, `field "outcome" appears twice`},
 		{"key in another case", strings.Replace(good, cell2, `"Outcome":"ok"`, 1), line2, `unknown field "Outcome"`},
-		{"duplicate top-level key", strings.Replace(good, `"schema":1`, `"schema":1,"schema":1`, 1), 1, `field "schema" appears twice`},
+		{"duplicate top-level key", strings.Replace(good, `"schema":2`, `"schema":2,"schema":2`, 1), 1, `field "schema" appears twice`},
 		{"platform key in another case", strings.Replace(good, `"name":"linux"`, `"Name":"linux"`, 1), 1, `unknown field "Name"`},
 		{"no witness", strings.Replace(good, `"witness":"getsockname 127.0.0.1:4002"`, `"witness":""`, 1), line2, "outcome ok without a witness"},
 	} {
@@ -112,5 +114,18 @@ func BenchmarkDecodeObservation(b *testing.B) {
 		if _, err := DecodeObservation("obs.json", buf.Bytes()); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestSchema1StillReads: a schema-1 document (before the platform image
+// and the cross family) reads as it always did.
+func TestSchema1StillReads(t *testing.T) {
+	text := strings.Replace(encode(t, sampleObservation()), `"schema":2`, `"schema":1`, 1)
+	obs, err := DecodeObservation("old.json", []byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if obs.Schema != 1 || len(obs.Cells) != len(sampleObservation().Cells) {
+		t.Errorf("schema 1 read as schema %d with %d cells", obs.Schema, len(obs.Cells))
 	}
 }

@@ -37,6 +37,11 @@ type Table struct {
 	Scope      Filter   // nil: the whole default matrix
 	Sources    []Source // what cells' claims cite
 	Entries    map[Cell]Entry
+	// Kernels, in a kernel's override table (see override.go), are the
+	// kernel releases whose runs it applies to; Deviations name the
+	// documented deviations (internal/model) that explain its cells.
+	Kernels    []string
+	Deviations []string
 
 	// What Accept needs to write the file back with its comments.
 	header  []string // lines before the first cell; directives as directiveSlot
@@ -73,8 +78,11 @@ type Entry struct {
 	Documented []Claim // what documentation says, where it is not Outcome or the table's own kind
 	Reported   []Claim // what real runs elsewhere reported
 	Line       int
-	Comment    string   // trailing comment on the cell's line, without '#'
-	Above      []string // comment and blank lines directly above the cell
+	// File is the table the entry came from, where it is not the one that
+	// holds it: a kernel's override (Overlay).
+	File    string
+	Comment string   // trailing comment on the cell's line, without '#'
+	Above   []string // comment and blank lines directly above the cell
 }
 
 // Column order of a cell line, and the width each is padded to.
@@ -147,7 +155,7 @@ func ParseTable(file string, data []byte) (*Table, error) {
 			continue
 		}
 		switch words[0] {
-		case "platform", "provenance", "scope", "source":
+		case "platform", "provenance", "scope", "source", "kernel", "deviation":
 			if len(t.Entries) > 0 {
 				return nil, inputErrorf(file, n, 1, "%s must come before the first cell", words[0])
 			}
@@ -254,6 +262,15 @@ func (t *Table) directive(file string, n int, words []string, raw string) error 
 		text := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(body), "provenance"))
 		text = strings.TrimSpace(strings.TrimPrefix(text, words[1]))
 		t.Provenance = append(t.Provenance, Provenance{Kind: words[1], Text: text})
+	case "kernel", "deviation":
+		if len(words) != 2 {
+			return inputErrorf(file, n, 1, "want '%s NAME'", words[0])
+		}
+		if words[0] == "kernel" {
+			t.Kernels = append(t.Kernels, words[1])
+		} else {
+			t.Deviations = append(t.Deviations, words[1])
+		}
 	case "scope":
 		if len(words) != 2 || t.Scope != nil {
 			return inputErrorf(file, n, 1, "want one 'scope key=value,...' line")
@@ -573,6 +590,12 @@ func (t *Table) Format() []byte {
 	// with the last one, and a header without slots gets them at its end.
 	var directives []string
 	directives = append(directives, "platform "+t.Platform)
+	for _, k := range t.Kernels {
+		directives = append(directives, "kernel "+k)
+	}
+	for _, d := range t.Deviations {
+		directives = append(directives, "deviation "+d)
+	}
 	for _, p := range t.Provenance {
 		directives = append(directives, "provenance "+p.String())
 	}

@@ -261,6 +261,10 @@ func bindSummary(w io.Writer, cols []Column, paths []string) error {
 		}
 	}
 
+	p.f("\n## Kernels that answer otherwise\n\n")
+	p.f("A kernel the QEMU lane checks that differs from its platform's table has an override\n")
+	p.f("table; [the kernels' page](%s/%s) lists each, its cells and the deviations that explain them.\n", BindTableDir, KernelsFile)
+
 	p.f("\n## Another process, another user\n\n")
 	p.f("The second socket is bound by a child process of the same user, or of another user\n")
 	p.f("(`nobody`; Unix only): how a takeover happens in practice. TCP over IPv4 here; each\n")

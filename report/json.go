@@ -27,6 +27,7 @@ type comparisonJSON struct {
 type differenceJSON struct {
 	Cell     string        `json:"cell"`
 	Expected string        `json:"expected"`
+	File     string        `json:"file,omitempty"` // where the expected outcome came from, when not the table itself
 	Line     int           `json:"line,omitempty"`
 	Observed matrix.Result `json:"observed"`
 }
@@ -41,7 +42,7 @@ func (jsonRenderer) Comparison(w io.Writer, c *matrix.Comparison) error {
 	}
 	for _, d := range c.Differences {
 		out.Differences = append(out.Differences, differenceJSON{
-			Cell: d.Cell.Name(), Expected: string(d.Expected.Outcome), Line: d.Expected.Line, Observed: d.Result,
+			Cell: d.Cell.Name(), Expected: string(d.Expected.Outcome), File: d.Expected.File, Line: d.Expected.Line, Observed: d.Result,
 		})
 	}
 	if out.Unreached == nil {

@@ -34,7 +34,11 @@ func (markdown) Comparison(w io.Writer, c *matrix.Comparison) error {
 		}
 		p.f("\n| cell | expected | observed | witness |\n|---|---|---|---|\n")
 		for _, d := range c.Differences {
-			want := fmt.Sprintf("%s (line %d)", expectedText(d.Expected), d.Expected.Line)
+			where := fmt.Sprintf("line %d", d.Expected.Line)
+			if d.Expected.File != "" {
+				where = mdEscape(d.Expected.Where(c.Table.File))
+			}
+			want := fmt.Sprintf("%s (%s)", expectedText(d.Expected), where)
 			p.f("| `%s` | %s | %s | %s |\n", d.Cell, want, resultText(d.Result), mdEscape(d.Witness))
 		}
 	}

@@ -157,7 +157,7 @@ func verdictLine(c *matrix.Comparison) string {
 }
 
 func differenceLine(c *matrix.Comparison, d matrix.Difference) string {
-	expected := fmt.Sprintf("expected %s (%s:%d)", expectedText(d.Expected), c.Table.File, d.Expected.Line)
+	expected := fmt.Sprintf("expected %s (%s)", expectedText(d.Expected), d.Expected.Where(c.Table.File))
 	line := fmt.Sprintf("%s, observed %s; witness: %s", expected, resultText(d.Result), clean(d.Witness))
 	if d.Note != "" {
 		line += "; " + clean(d.Note)

@@ -6,8 +6,12 @@
 #   scripts/fetch-kernel.sh                    # on Debian: the kernel the machine's
 #                                              # linux-image-cloud-amd64 points at;
 #                                              # elsewhere (Ubuntu): bookworm's
-#   scripts/fetch-kernel.sh bullseye           # that suite's cloud kernel: 5.10 (bullseye),
-#                                              # 6.1 (bookworm), 6.12 (trixie)
+#   scripts/fetch-kernel.sh bullseye           # that suite's newest cloud kernel, its
+#                                              # -security suite included: 5.10
+#                                              # (bullseye), 6.1 (bookworm), 6.12 (trixie)
+#   scripts/fetch-kernel.sh bookworm:linux-image-6.1.0-50-cloud-amd64=6.1.176-1 [DIR]
+#                                              # that exact package and version, from the
+#                                              # suite (a pin of scripts/kernels.txt)
 #   scripts/fetch-kernel.sh linux-image-6.1.0-27-cloud-amd64 [DIR]
 #   scripts/fetch-kernel.sh '' DIR             # the default, into DIR
 #
@@ -29,6 +33,16 @@ if [ -z "$what" ] && ! (. /etc/os-release 2>/dev/null && [ "${ID:-}" = debian ])
 	what=bookworm
 fi
 
+version=
+case "$what" in
+[a-z]*:linux-image-*=*)
+	version=${what#*=}
+	pin=${what%%=*}
+	what=${pin%%:*}
+	pinned_pkg=${pin#*:}
+	;;
+esac
+
 case "$what" in
 '' | linux-image-*) ;;
 *[!a-z]*)
@@ -45,16 +59,19 @@ case "$what" in
 		echo "fetch-kernel: no $keyring to check Debian's $suite with: apt-get install debian-archive-keyring" >&2
 		exit 2
 	fi
-	echo "deb [signed-by=$keyring] http://deb.debian.org/debian $suite main" >"$apt_dir/sources.list"
+	{
+		echo "deb [signed-by=$keyring] http://deb.debian.org/debian $suite main"
+		echo "deb [signed-by=$keyring] http://deb.debian.org/debian-security $suite-security main"
+	} >"$apt_dir/sources.list"
 	apt_opts=(-o "Dir::Etc::SourceList=$apt_dir/sources.list" -o Dir::Etc::SourceParts=/dev/null
 		-o "Dir::State::Lists=$apt_dir/lists" -o "Dir::Cache=$apt_dir/cache")
 	if [ "$(id -u)" = 0 ]; then
 		apt_opts+=(-o APT::Sandbox::User=root) # the private directories are root's
 	fi
-	if ! ls "$apt_dir"/lists/*_InRelease >/dev/null 2>&1; then
+	if ! ls "$apt_dir"/lists/*security*_InRelease >/dev/null 2>&1; then
 		apt-get -q "${apt_opts[@]}" update >&2
 	fi
-	what=
+	what=${pinned_pkg:-}
 	;;
 esac
 
@@ -75,8 +92,12 @@ if ! ls "$target"/boot/vmlinuz-* >/dev/null 2>&1; then
 	trap 'rm -rf "$work"' EXIT
 	chmod a+rwx "$work" # apt downloads as its own _apt user
 	# apt-get download writes into the current directory.
-	(cd "$work" && apt-get download -q "${apt_opts[@]}" "$pkg" >&2)
+	(cd "$work" && apt-get download -q "${apt_opts[@]}" "$pkg${version:+=$version}" >&2)
 	mkdir -p "$target"
 	dpkg-deb -x "$work"/*.deb "$target"
+	dpkg-deb -f "$work"/*.deb Version >"$target/.version"
+elif [ -n "$version" ] && [ -r "$target/.version" ] && [ "$(cat "$target/.version")" != "$version" ]; then
+	echo "fetch-kernel: $target holds $pkg $(cat "$target/.version"), not $version" >&2
+	exit 2
 fi
 ls "$target"/boot/vmlinuz-*

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"slices"
 	"strings"
@@ -27,7 +28,7 @@ type sourceFlags struct {
 
 func (s *sourceFlags) register(fs *flag.FlagSet, withFile bool) {
 	if withFile {
-		fs.StringVar(&s.Observed, "observed", "", "read the observation from `FILE` (JSON, schema 1) instead of running the matrix here")
+		fs.StringVar(&s.Observed, "observed", "", "read the observation from `FILE` (JSON, schema 2; schema 1 is read too) instead of running the matrix here")
 	}
 	fs.StringVar(&s.Only, "only", "", "run or keep only cells matching `key=value,...` (keys: "+strings.Join(matrix.FieldNames(), ", ")+"); repeat a key for alternatives")
 	fs.IntVar(&s.Parallel, "parallel", 0, "cells to run at once (0: GOMAXPROCS; at least 16 where the witness reads whole tables: Windows, Wine, macOS, the BSDs)")
@@ -64,10 +65,31 @@ func (t *tables) register(fs *flag.FlagSet) {
 }
 
 func (t *tables) load(platform string) (*matrix.Table, error) {
+	fsys, dir := t.files()
+	return matrix.LoadTable(fsys, dir, platform)
+}
+
+func (t *tables) files() (fs.FS, string) {
 	if t.dir == "" {
-		return matrix.LoadTable(matrix.BuiltinTables(), matrix.ExpectedDir, platform)
+		return matrix.BuiltinTables(), matrix.ExpectedDir
 	}
-	return matrix.LoadTable(os.DirFS(t.dir), t.dir, platform)
+	return os.DirFS(t.dir), t.dir
+}
+
+// forRun is the table an observation is compared with: its platform's,
+// with the override of its kernel laid over it where one names the
+// kernel's release (matrix.ReadOverride).
+func (t *tables) forRun(p matrix.Platform) (*matrix.Table, error) {
+	table, err := t.load(p.Name)
+	if err != nil {
+		return nil, err
+	}
+	fsys, dir := t.files()
+	o, err := matrix.ReadOverride(fsys, dir, p.Name, p.Kernel)
+	if err != nil || o == nil {
+		return table, err
+	}
+	return table.Overlay(o)
 }
 
 func newFlags(name, summary string, stderr io.Writer) *flag.FlagSet {
@@ -114,7 +136,7 @@ func cmdVerdict(ctx context.Context, args []string, stdout, stderr io.Writer) (i
 func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) (int, error) {
 	fs := newFlags("run", "Run the matrix here and print what every cell did.", stderr)
 	var src sourceFlags
-	asJSON := fs.Bool("json", false, "print the observation document (JSON, schema 1) instead of text")
+	asJSON := fs.Bool("json", false, "print the observation document (JSON, schema 2; schema 1 is read too) instead of text")
 	src.register(fs, false)
 	if err := parse(fs, args); err != nil {
 		return exitBadInput, err
@@ -155,7 +177,8 @@ func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 
 func compare(ctx context.Context, src *sourceFlags, tab *tables, format string, stdout, stderr io.Writer) (int, error) {
 	if len(src.kernels) < 2 {
-		return compareOne(ctx, src, tab, format, stdout, stderr)
+		code, _, err := compareOne(ctx, src, tab, format, stdout, stderr)
+		return code, err
 	}
 	// Each kernel in turn; the exit code is the worst: bad input, then a
 	// difference, then an incomplete run. The text ends with one line per
@@ -170,14 +193,25 @@ func compare(ctx context.Context, src *sourceFlags, tab *tables, format string, 
 		}
 		one := *src
 		one.Kernel, one.kernels = k, nil
-		code, err := compareOne(ctx, &one, tab, format, stdout, stderr)
+		code, c, err := compareOne(ctx, &one, tab, format, stdout, stderr)
 		if err != nil {
 			fmt.Fprintf(stderr, "bindmatrix: -kernel %s: %v\n", k, err)
 		}
 		if rank[code] > rank[worst] {
 			worst = code
 		}
-		summary = append(summary, fmt.Sprintf("  %-10s %s (sha256 %s)", verdictWord[code], k, imageHash(k)))
+		hash := imageHash(k)
+		if c != nil && c.Platform.Image != nil {
+			hash = c.Platform.Image.SHA256[:12] // what the lane booted
+		}
+		line := fmt.Sprintf("  %-10s %s (sha256 %s)", verdictWord[code], k, hash)
+		if c != nil {
+			line += fmt.Sprintf(", kernel %s, expected %s", c.Platform.Kernel, c.Table.File)
+			if len(c.Differences) > 0 {
+				line += "\n             " + commonGround(c.Differences, c.Platform.Kernel)
+			}
+		}
+		summary = append(summary, line)
 	}
 	if format == "text" {
 		fmt.Fprintf(stdout, "\n%d kernels:\n%s\nVERDICT (all %d kernels): %s\n", len(src.kernels), strings.Join(summary, "\n"), len(src.kernels), verdictWord[worst])
@@ -203,24 +237,27 @@ func imageHash(file string) string {
 	return hex.EncodeToString(h.Sum(nil))[:12]
 }
 
-func compareOne(ctx context.Context, src *sourceFlags, tab *tables, format string, stdout, stderr io.Writer) (int, error) {
+func compareOne(ctx context.Context, src *sourceFlags, tab *tables, format string, stdout, stderr io.Writer) (int, *matrix.Comparison, error) {
 	r, err := report.New(format)
 	if err != nil {
-		return exitBadInput, usageErrorf("-format: %v", err)
+		return exitBadInput, nil, usageErrorf("-format: %v", err)
 	}
 	obs, err := src.observation(ctx, stderr)
 	if err != nil {
-		return exitBadInput, err
+		return exitBadInput, nil, err
 	}
-	table, err := tab.load(obs.Platform.Name)
+	table, err := tab.forRun(obs.Platform)
 	if err != nil {
-		return exitBadInput, err
+		return exitBadInput, nil, err
 	}
 	c := matrix.Compare(table, obs)
 	if err := r.Comparison(stdout, c); err != nil {
-		return exitBadInput, err
+		return exitBadInput, c, err
 	}
-	return exitCode(c.Verdict()), nil
+	if len(c.Differences) > 0 && format == "text" {
+		fmt.Fprintf(stdout, "what the differing cells have in common: %s\n", commonGround(c.Differences, obs.Platform.Kernel))
+	}
+	return exitCode(c.Verdict()), c, nil
 }
 
 func exitCode(v matrix.Verdict) int {
@@ -274,6 +311,7 @@ func cmdAccept(ctx context.Context, args []string, stdout, stderr io.Writer) (in
 	var src sourceFlags
 	src.register(fs, true)
 	dir := fs.String("expected", matrix.ExpectedDir, "the expected tables' `DIR` to write into")
+	override := fs.String("override", "", "write the cells where the run differs from the platform's table into the kernel override DIR/kernels/`NAME`.txt, naming the run's kernel (see docs/lanes.md)")
 	if err := parse(fs, args); err != nil {
 		return exitBadInput, err
 	}
@@ -286,6 +324,17 @@ func cmdAccept(ctx context.Context, args []string, stdout, stderr io.Writer) (in
 	obs, err := src.observation(ctx, stderr)
 	if err != nil {
 		return exitBadInput, err
+	}
+	if *override != "" {
+		s, err := accept.Override(*dir, *override, obs, time.Now(), explainCell(obs.Platform.Kernel))
+		if errors.Is(err, accept.ErrHoles) {
+			return exitIncomplete, err
+		}
+		if err != nil {
+			return exitBadInput, err
+		}
+		fmt.Fprintf(stdout, "wrote %s: %d cells where %s %s differs from its table\n", s.File, s.Accepted, obs.Platform.Name, obs.Platform.Kernel)
+		return exitAgree, nil
 	}
 	s, err := accept.Into(*dir, obs, time.Now())
 	switch {

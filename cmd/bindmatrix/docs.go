@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/bindmatrix/bindmatrix/internal/atomicfile"
+	"github.com/bindmatrix/bindmatrix/internal/model"
 	"github.com/bindmatrix/bindmatrix/internal/runtimes"
 	"github.com/bindmatrix/bindmatrix/matrix"
 	"github.com/bindmatrix/bindmatrix/report"
@@ -80,6 +81,11 @@ func generateDocs(dir string, observed []string) ([]report.Page, []byte, error) 
 	if err != nil {
 		return nil, nil, err
 	}
+	kernels, err := kernelOverrides(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	pages = append(pages, report.KernelsPage(kernels))
 	var runtimeTable bytes.Buffer
 	if err := writeRuntimeTable(&runtimeTable); err != nil {
 		return nil, nil, err
@@ -233,4 +239,35 @@ func docColumns(dir string, observed []string) ([]report.Column, error) {
 	}
 	report.SortColumns(cols)
 	return cols, nil
+}
+
+// kernelOverrides reads the kernels' override tables in dir, each beside
+// the table it overrides, with what the model's documents say of the
+// deviations it names.
+func kernelOverrides(dir string) ([]report.Override, error) {
+	fsys := os.DirFS(dir)
+	tables, err := matrix.Overrides(fsys, dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []report.Override
+	for _, t := range tables {
+		base, err := matrix.LoadTable(fsys, dir, t.Platform)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := base.Overlay(t); err != nil {
+			return nil, err
+		}
+		o := report.Override{Base: base, Table: t, Deviations: map[string]string{}}
+		for _, name := range t.Deviations {
+			d, ok := model.DeviationNamed(name)
+			if !ok {
+				return nil, fmt.Errorf("%s: deviation %q is not one internal/model documents", t.File, name)
+			}
+			o.Deviations[name] = fmt.Sprintf("`bindmatrix try '%s'` answers %s on these kernels (%s); fix: %s; evidence: %s", d.Arrangement, d.Buggy, d.Kernels, d.Fix, d.Evidence)
+		}
+		out = append(out, o)
+	}
+	return out, nil
 }

@@ -20,7 +20,7 @@ import (
 
 // Source says where an observation comes from.
 type Source struct {
-	Observed string // a JSON file, schema 1
+	Observed string // a JSON file, schema 1 or 2
 	Under    string // a lane: wine or qemu
 	Kernel   string // qemu: the kernel image
 	Only     string // a -only filter

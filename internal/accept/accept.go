@@ -99,3 +99,93 @@ func Into(dir string, obs *matrix.Observation, today time.Time) (Summary, error)
 func provenance(p matrix.Platform, today time.Time) string {
 	return fmt.Sprintf("%s kernel %s %s/%s %s %s", p.Name, p.Kernel, p.GOOS, p.GOARCH, p.Go, today.UTC().Format("2006-01-02"))
 }
+
+// Override writes the cells where obs differs from its platform's table in
+// dir into the kernel override dir/kernels/NAME.txt (matrix.KernelsDir):
+// a new file, or, when NAME exists and holds exactly those cells with
+// those outcomes, one more 'kernel RELEASE' and provenance line in it.
+// explain names the deviations that explain a differing cell, if any
+// does; they become the file's 'deviation' lines.
+func Override(dir, name string, obs *matrix.Observation, today time.Time, explain func(matrix.Result) []string) (Summary, error) {
+	p := obs.Platform
+	if !tableName.MatchString(name) {
+		return Summary{}, fmt.Errorf("override name %q cannot name a file (want lower case letters, digits, '.', '_' or '-')", name)
+	}
+	if !tableName.MatchString(p.Kernel) {
+		return Summary{}, fmt.Errorf("kernel release %q cannot name a kernel line", p.Kernel)
+	}
+	unlock, err := atomicfile.Lock(filepath.Join(dir, lockName))
+	if err != nil {
+		return Summary{}, err
+	}
+	defer unlock()
+	base, err := matrix.LoadTable(os.DirFS(dir), dir, p.Name)
+	if err != nil {
+		return Summary{}, err
+	}
+	c := matrix.Compare(base, obs)
+	if len(c.Unreached) > 0 {
+		return Summary{}, fmt.Errorf("not writing an override: %w: %d cells unreached, first %s", ErrHoles, len(c.Unreached), c.Unreached[0].Cell)
+	}
+	if len(c.Differences) == 0 {
+		return Summary{}, fmt.Errorf("%s %s agrees with %s on every cell: no override to write (accept it without -override)", p.Name, p.Kernel, base.File)
+	}
+	file := filepath.Join(dir, matrix.KernelsDir, name+".txt")
+	o := matrix.NewTable(file, p.Name)
+	var deviations []string
+	for _, d := range c.Differences {
+		e := matrix.Entry{Outcome: d.Result.Outcome}
+		if d.Result.Outcome == matrix.OK && matrix.DeliveryApplies(d.Cell) {
+			e.Delivery = d.Result.Delivery
+		}
+		o.Entries[d.Cell] = e
+		for _, dev := range explain(d.Result) {
+			if !slices.Contains(deviations, dev) {
+				deviations = append(deviations, dev)
+			}
+		}
+	}
+	prov := matrix.Provenance{Kind: "observed", Text: provenance(p, today)}
+	s := Summary{File: file, Accepted: len(o.Entries)}
+	if data, err := os.ReadFile(file); err == nil {
+		old, err := matrix.ParseTable(file, data)
+		if err != nil {
+			return s, err
+		}
+		if !sameEntries(old, o) {
+			return s, fmt.Errorf("%s holds other cells than the %d where %s differs: name another override", file, len(o.Entries), p.Kernel)
+		}
+		if !slices.Contains(old.Kernels, p.Kernel) {
+			old.Kernels = append(old.Kernels, p.Kernel)
+		}
+		old.Provenance = append(old.Provenance, prov)
+		o = old
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return s, err
+	} else {
+		o.Kernels, o.Deviations, o.Provenance = []string{p.Kernel}, deviations, []matrix.Provenance{prov}
+	}
+	data := o.Format()
+	if _, err := matrix.ParseTable(file, data); err != nil {
+		return s, fmt.Errorf("not writing %s: it would not read back: %w", file, err)
+	}
+	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+		return s, err
+	}
+	return s, atomicfile.WriteFile(file, data, 0o644)
+}
+
+// sameEntries says whether two overrides hold the same cells, outcomes and
+// deliveries.
+func sameEntries(a, b *matrix.Table) bool {
+	if len(a.Entries) != len(b.Entries) {
+		return false
+	}
+	for c, e := range a.Entries {
+		f, ok := b.Entries[c]
+		if !ok || f.Outcome != e.Outcome || f.Delivery != e.Delivery {
+			return false
+		}
+	}
+	return true
+}

@@ -111,3 +111,63 @@ func TestConcurrentAcceptsKeepEveryUpdate(t *testing.T) {
 		t.Errorf("%d of %d cells in the table", len(tab.Entries), len(cells))
 	}
 }
+
+// TestOverrideHoldsWhatDiffers: a run that differs from the platform's
+// table on some cells writes those cells, and only those, into an
+// override naming its kernel; a second kernel with the same differences
+// joins it; one with other differences, a run that agrees, and an
+// unreached cell are refused and write nothing.
+func TestOverrideHoldsWhatDiffers(t *testing.T) {
+	dir := testenv.TempDir(t)
+	base, err := matrix.LoadTable(matrix.BuiltinTables(), matrix.ExpectedDir, "linux")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "linux.txt"), base.Format(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run := func(kernel string, flip ...matrix.Cell) *matrix.Observation {
+		obs := observation("linux")
+		obs.Platform.Kernel = kernel
+		for _, c := range matrix.AllCellsOn("linux") {
+			e := base.Entries[c]
+			r := matrix.Result{Cell: c, Outcome: e.Outcome, Delivery: e.Delivery, Witness: "test"}
+			for _, f := range flip {
+				if f == c {
+					r.Outcome, r.Delivery = matrix.Failed("bind", "EACCES"), ""
+				}
+			}
+			obs.Cells = append(obs.Cells, r)
+		}
+		return obs
+	}
+	none := func(matrix.Result) []string { return []string{"a-deviation"} }
+	cells := matrix.AllCellsOn("linux")
+	file := filepath.Join(dir, "kernels", "k.txt")
+
+	if _, err := Override(dir, "k", run("k1"), day, none); err == nil || !strings.Contains(err.Error(), "agrees") {
+		t.Errorf("a run that agrees: %v", err)
+	}
+	s, err := Override(dir, "k", run("k1", cells[3], cells[9]), day, none)
+	if err != nil || s.Accepted != 2 {
+		t.Fatalf("Override = %+v, %v", s, err)
+	}
+	if _, err := Override(dir, "k", run("k2", cells[3], cells[9]), day, none); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Override(dir, "k", run("k3", cells[3]), day, none); err == nil || !strings.Contains(err.Error(), "other cells") {
+		t.Errorf("other differences into the same override: %v", err)
+	}
+	unreached := run("k4", cells[3], cells[9])
+	unreached.Cells[0].Outcome = matrix.Unreached
+	if _, err := Override(dir, "k", unreached, day, none); !errors.Is(err, ErrHoles) {
+		t.Errorf("an unreached cell: %v", err)
+	}
+	o, err := matrix.ReadOverride(os.DirFS(dir), dir, "linux", "k2")
+	if err != nil || o == nil {
+		t.Fatalf("ReadOverride: %v, %v", o, err)
+	}
+	if o.File != file || len(o.Entries) != 2 || strings.Join(o.Kernels, " ") != "k1 k2" || strings.Join(o.Deviations, " ") != "a-deviation" || len(o.Provenance) != 2 {
+		t.Errorf("override %s: %d cells, kernels %v, deviations %v, provenance %v", o.File, len(o.Entries), o.Kernels, o.Deviations, o.Provenance)
+	}
+}

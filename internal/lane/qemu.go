@@ -3,7 +3,9 @@ package lane
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -45,7 +47,34 @@ const qemuTimeoutPerRepeat = 10 * time.Second
 var diagModules = []string{"inet_diag.ko", "tcp_diag.ko", "udp_diag.ko"}
 
 func runQEMU(ctx context.Context, cfg Config) (*matrix.Observation, error) {
-	return guestObservation(inGuest(ctx, cfg, innerArgs(cfg)))
+	obs, err := guestObservation(inGuest(ctx, cfg, innerArgs(cfg)))
+	if err != nil {
+		return nil, err
+	}
+	image, err := ImageOf(cfg.Kernel)
+	if err != nil {
+		return nil, err
+	}
+	obs.Platform.Image = image
+	return obs, nil
+}
+
+// ImageOf names a kernel image file by its absolute path and SHA-256.
+func ImageOf(file string) (*matrix.Image, error) {
+	abs, err := filepath.Abs(file)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(abs)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return nil, fmt.Errorf("reading the kernel image %s: %w", abs, err)
+	}
+	return &matrix.Image{Path: abs, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
 }
 
 // guestObservation is the observation the guest's `run -json` printed.

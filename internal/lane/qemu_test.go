@@ -144,7 +144,7 @@ func TestQEMULaneRefusesWhatIsNotAKernel(t *testing.T) {
 }
 
 func TestParseConsole(t *testing.T) {
-	good := `{"schema":1,"platform":{"name":"linux","goos":"linux","goarch":"amd64","kernel":"6.1.0","go":"go1"},"cells":[
+	good := `{"schema":2,"platform":{"name":"linux","goos":"linux","goarch":"amd64","kernel":"6.1.0","go":"go1"},"cells":[
 {"proto":"tcp","family":"ipv4","first_addr":"specific","second_addr":"specific","state":"bound","first":"none","second":"none","outcome":"ok","native":0,"witness":"w","note":""}
 ]}`
 	var packed strings.Builder
