@@ -120,7 +120,7 @@ var Deviations = []Deviation{
 		Arrangement: "udp 127.0.0.1..127.0.0.11; udp 0.0.0.0", Buggy: matrix.OK,
 		Kernels:  "since UDP's hash2 bind check; fixed in 6.1.168, 6.6.131, 6.12.80, 6.18.21",
 		Fix:      "CVE-2026-31503 udp: Fix wildcard bind conflict check when using hash2",
-		Evidence: "documented: the CVE; observed here on Debian 11's 5.10.0-32-cloud-amd64 (QEMU lane)",
+		Evidence: "documented: the CVE; observed here on Debian 11's 5.10.0-32-cloud-amd64 (QEMU lane); its canary 5.10.0-46 (bullseye-security) refuses the probe as mainline does (2026-12-06)",
 		Quirk:    QuirkUDPHash2Wildcard, ObservedOn: []string{"5.10.0-32-cloud-amd64"}},
 	{Name: "v4mapped-wildcard-mapped",
 		Arrangement: "tcp ::ffff:0.0.0.0 dualstack; tcp ::ffff:127.0.0.1 dualstack", Buggy: matrix.OK,
