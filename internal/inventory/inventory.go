@@ -39,6 +39,10 @@ type Socket struct {
 	// holds while it travels between processes, sockstat's "?" for a
 	// socket whose process is gone.
 	Unrecorded bool
+	// Inode and Cookie name the kernel socket where the OS tells (Linux),
+	// 0 elsewhere: a socket closed and another opened on the same address
+	// have other ones.
+	Inode, Cookie uint64
 }
 
 // PID is the socket's first holder, 0 when unknown.
