@@ -97,9 +97,13 @@ func (a *attacker) auditGroup(ctx context.Context, g []inventory.Socket) matrix.
 	return out
 }
 
-// afterListing, when set (by tests), runs between the listing of a group
-// and its attempts: what a socket that closes or appears then does.
-var afterListing func(g []inventory.Socket)
+// afterListing and beforeTraffic, when set (by tests), run between the
+// listing of a group and its attempts, and between the listing before a
+// delivery and its traffic: what a socket that closes or appears then does.
+var (
+	afterListing  func(g []inventory.Socket)
+	beforeTraffic func(s inventory.Socket)
+)
 
 // socketOf is the document's socket for group g, before any attempt.
 func (a *attacker) socketOf(g []inventory.Socket) matrix.AuditSocket {
@@ -223,6 +227,9 @@ func (a *attacker) attempt(g []inventory.Socket, s inventory.Socket, b bind, opt
 	if why != "" {
 		at.Note = why
 		return at
+	}
+	if beforeTraffic != nil {
+		beforeTraffic(s)
 	}
 	to := netip.AddrPortFrom(loop, s.Local.Port())
 	plan := deliver.Plan{Proto: s.Proto, To: to, Max: a.count, Round: a.count, Unseen: true, Witness: a.witness}
