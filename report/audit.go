@@ -164,6 +164,8 @@ func deliveryText(at matrix.Attempt) string {
 	switch {
 	case at.Delivery != nil:
 		return fmt.Sprintf("received %d of %d sent", at.Delivery.Second, at.Delivery.Sent)
+	case at.BoundOnly && at.Outcome == matrix.OK:
+		return clean(at.Note) // what listening would do
 	case at.Outcome == matrix.OK:
 		return "delivery not measured"
 	}

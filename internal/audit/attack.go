@@ -394,7 +394,9 @@ func vanished(g []inventory.Socket) string {
 // would take by listening: the audit leaves that to -deliver, since a
 // listening newcomer takes live connections.
 func listeningWouldDo(s inventory.Socket, members int, b bind, opt matrix.Option) string {
-	const head = "bound without listening (no live connection may reach an attempt on a server the audit did not start; -deliver listens and counts): "
+	// No live connection may reach an attempt on a server the audit did
+	// not start; -deliver listens and counts.
+	const head = "bound, not listening (-deliver listens): "
 	same := b.addr == s.Local.Addr() && b.family == s.Family
 	target := reachOf(s.Family, s.Local.Addr())
 	mine := reachOf(b.family, b.addr)
@@ -406,10 +408,10 @@ func listeningWouldDo(s inventory.Socket, members int, b bind, opt matrix.Option
 	case s.Local.Addr().IsUnspecified() && !b.addr.IsUnspecified():
 		return head + fmt.Sprintf("listening would take every connection to %s: a more specific socket wins over the wildcard", b.addr)
 	case !s.Local.Addr().IsUnspecified() && b.addr.IsUnspecified():
-		return head + fmt.Sprintf("listening would take connections to the port on addresses other than %s (the more specific socket keeps its own)", s.Local.Addr())
+		return head + fmt.Sprintf("listening would take connections to the port on addresses other than %s, none of this socket's own (the more specific socket wins)", s.Local.Addr())
 	}
 	if shared, _ := target.overlap(mine); shared {
-		return head + "listening would take the connections its address shares with this one"
+		return head + "listening would be on an address this socket serves, in another family; which of the two the kernel prefers is measured only with -deliver"
 	}
 	return head + "listening would take none of its connections"
 }
