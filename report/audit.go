@@ -105,6 +105,9 @@ func (junit) Audit(w io.Writer, a *matrix.Audit) error {
 		case matrix.SocketUnreached:
 			tc.Skipped = &junitMessage{Message: "unreached: some attempts could not be made"}
 			suite.Skipped++
+		case matrix.SocketVanished:
+			tc.Skipped = &junitMessage{Message: "vanished: it closed during its attempts, and was not audited"}
+			suite.Skipped++
 		}
 		suite.Cases = append(suite.Cases, tc)
 	}
