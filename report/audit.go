@@ -45,6 +45,9 @@ func (text) Audit(w io.Writer, a *matrix.Audit) error {
 		if s.Note != "" {
 			p.f("  note: %s\n", clean(s.Note))
 		}
+		if s.Judged != "" {
+			p.f("  judged: %s\n", clean(s.Judged))
+		}
 	}
 	if r := a.Restart; r != nil {
 		p.f("\n%s\n", restartLine(r))
@@ -70,6 +73,9 @@ func (markdown) Audit(w io.Writer, a *matrix.Audit) error {
 		}
 		if s.Note != "" {
 			p.f("Note: %s\n\n", mdEscape(s.Note))
+		}
+		if s.Judged != "" {
+			p.f("Judged: %s\n\n", mdEscape(s.Judged))
 		}
 		p.f("| address | family | option | user | outcome | delivery |\n|---|---|---|---|---|---|\n")
 		for _, at := range s.Attempts {

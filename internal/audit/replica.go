@@ -80,7 +80,7 @@ func (a *attacker) replicaAttempts(g []inventory.Socket, users []string, out *ma
 	if owner != "same" {
 		ownerText = "user " + owner
 	}
-	out.Judged = fmt.Sprintf("%s; judged on a replica instead: its options (%s), read with %s, set on a UDP socket of %s bound to %v, against which the attempts below were made, with test traffic to the replica alone",
+	out.Judged = fmt.Sprintf("%s; judged on a replica instead: its options (%s), read with %s, set on a UDP socket of %s bound to %v, against which the attempts were made, with test traffic to the replica alone",
 		why, set, opts.How, ownerText, at)
 }
 
