@@ -93,6 +93,11 @@ type Attempt struct {
 	// took no live connection (a server the audit did not start, without
 	// -deliver); its note says what listening would do.
 	BoundOnly bool `json:"bound_only,omitempty"`
+	// Steered says the attempt joined a SO_REUSEPORT group that a program
+	// steers (it got none of traffic sized to the group): any member may
+	// replace the group's program (SO_ATTACH_REUSEPORT_CBPF on its own
+	// socket), so the newcomer could take every connection.
+	Steered bool `json:"steered,omitempty"`
 }
 
 // AttemptDelivery counts the test traffic sent to the audited socket's
@@ -104,9 +109,10 @@ type AttemptDelivery struct {
 }
 
 // Took says the attempt took, or could take, some of the socket's traffic:
-// it bound (and listened), and no delivery check showed it getting none.
+// it bound (and listened), and no delivery check showed it getting none,
+// or it joined a group steered by a program, which it may replace.
 func (a Attempt) Took() bool {
-	return a.Outcome == OK && (a.Delivery == nil || a.Delivery.Second > 0)
+	return a.Outcome == OK && (a.Delivery == nil || a.Delivery.Second > 0 || a.Steered)
 }
 
 // Restart is the restart check: the server stopped while its connections

@@ -257,8 +257,11 @@ func (a *attacker) attempt(g []inventory.Socket, s inventory.Socket, b bind, opt
 	default:
 		at.Delivery = &matrix.AttemptDelivery{Sent: t.Sent, Second: t.Received[0]}
 		at.Note = t.Note(to, "the newcomer")
-		if t.Received[0] == 0 && len(g) > 1 && b.addr == s.Local.Addr() && b.family == s.Family && opt == matrix.ReusePort {
-			at.Note = joinNotes(at.Note, fmt.Sprintf("it joined the group of %d and got none of %d: the group is steered by a program (SO_ATTACH_REUSEPORT_CBPF or _EBPF), not by hash; the audit never attaches one to a group it did not make", len(g), t.Sent))
+		if t.Received[0] == 0 && b.addr == s.Local.Addr() && b.family == s.Family && opt == matrix.ReusePort && hostOS() == "linux" {
+			// Joined, and none of traffic a hash share misses with odds
+			// below 2^-64: a program picks the members.
+			at.Steered = true
+			at.Note = joinNotes(at.Note, fmt.Sprintf("it joined the SO_REUSEPORT group of %d and got none of %d: a program (SO_ATTACH_REUSEPORT_CBPF or _EBPF) steers the group, not the hash; any member may replace that program with its own (on its own socket), so the newcomer could take every connection; the audit never attaches one to a group it did not make", len(g), t.Sent))
 		}
 	}
 	return at

@@ -16,18 +16,25 @@ import (
 
 // groupServer listens with SO_REUSEPORT N times on one address (a worker
 // per socket, as haproxy's nbthread and nginx's reuseport do) and accepts
-// on each: args N ADDRESS.
+// on each: args N ADDRESS [steer]. With steer a program sends every
+// connection to its first socket.
 var groupServer = reexec.Role{Name: "group-server", Main: func() int {
 	n, err := strconv.Atoi(os.Args[1])
 	if err != nil {
 		return 2
 	}
 	at := netip.MustParseAddrPort(os.Args[2])
-	for range n {
+	for i := range n {
 		s, outcome, _, err := sock.Attempt(sock.FamilyOf(at.Addr()), matrix.TCP, matrix.ReusePort, at)
 		if err != nil || outcome != matrix.OK {
 			os.Stderr.WriteString("group-server: " + string(outcome) + "\n")
 			return 1
+		}
+		if i == 0 && len(os.Args) > 3 && os.Args[3] == "steer" {
+			if err := steerTo(s, 0); err != nil {
+				os.Stderr.WriteString("group-server: " + err.Error() + "\n")
+				return 1
+			}
 		}
 		go acceptForever(s)
 	}

@@ -396,3 +396,53 @@ func TestNoLiveTrafficWithoutDeliver(t *testing.T) {
 		})
 	}
 }
+
+// TestASteeredGroupIsSaidSo (item 6): a program attached to a SO_REUSEPORT
+// group picks its members, so a newcomer that joined may get none of any
+// amount of traffic; but any member may replace the group's program with
+// its own (first checked here, on this test's own group), so the joiner
+// could take every connection. The audit says the group is steered, and
+// that the socket is hijackable.
+func TestASteeredGroupIsSaidSo(t *testing.T) {
+	at := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), freePort(t))
+	first, _ := open(t, matrix.TCP, matrix.ReusePort, at)
+	defer first.Close()
+	joiner, _ := open(t, matrix.TCP, matrix.ReusePort, at)
+	defer joiner.Close()
+	connect := func() {
+		for range 8 {
+			c, err := net.Dial("tcp", at.String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.Close()
+		}
+	}
+	for _, tc := range []struct {
+		steerer sock.Socket
+		to      uint32
+		name    string
+	}{{first, 0, "the first member's program"}, {joiner, 1, "the joiner's program"}} {
+		if err := steerTo(tc.steerer, tc.to); err != nil {
+			t.Fatal(err)
+		}
+		connect()
+		n0, _ := first.Drain()
+		n1, _ := joiner.Drain()
+		if got := []int{n0, n1}; got[tc.to] != 8 {
+			t.Fatalf("with %s, the members received %v of 8, want all to member %d", tc.name, got, tc.to)
+		}
+	}
+
+	group := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), freePort(t))
+	cmd := roleCommand(t, groupServer, "2", group.String(), "steer")
+	a, err := Run(context.Background(), Request{Command: cmd, Wait: 10 * time.Second, Options: Options{Deliver: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := a.Sockets[0]
+	i := slices.IndexFunc(got.Attempts, func(att matrix.Attempt) bool { return att.Address == group && att.Option == matrix.ReusePort })
+	if i < 0 || !got.Attempts[i].Steered || !strings.Contains(got.Attempts[i].Note, "steers the group") || got.Verdict != matrix.Hijackable {
+		t.Errorf("verdict %s, attempts %+v: want the SO_REUSEPORT joiner steered, saying so, and the socket hijackable", got.Verdict, got.Attempts)
+	}
+}
