@@ -15,8 +15,14 @@ import (
 func (text) Audit(w io.Writer, a *matrix.Audit) error {
 	p := &printer{w: w}
 	p.f("audit of %s on %s\n", targetLine(a.Target), platformLine(a.Platform))
+	if a.Target.Settle != "" {
+		p.f("its sockets were unchanged for %s before the attempts, and listed again after them\n", clean(a.Target.Settle))
+	}
 	for _, s := range a.Sockets {
 		p.f("\n%s\n", socketLine(s))
+		if line := inodesLine(s.Inodes); line != "" {
+			p.f("  %s\n", line)
+		}
 		took, quiet, refused := sortAttempts(s.Attempts)
 		if len(took) > 0 {
 			p.f("  took, or could take, its traffic:\n")
@@ -167,6 +173,21 @@ func attemptLine(at matrix.Attempt) string {
 		line += " (" + clean(at.Note) + ")"
 	}
 	return line
+}
+
+// inodesLine names the kernel sockets audited, where the OS names them.
+func inodesLine(inodes []uint64) string {
+	var parts []string
+	for _, n := range inodes {
+		parts = append(parts, fmt.Sprint(n))
+	}
+	switch len(parts) {
+	case 0:
+		return ""
+	case 1:
+		return "socket inode " + parts[0]
+	}
+	return fmt.Sprintf("%d sockets, inodes %s", len(parts), strings.Join(parts, ", "))
 }
 
 func deliveryText(at matrix.Attempt) string {

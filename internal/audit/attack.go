@@ -349,15 +349,22 @@ func diffSockets(before, after []inventory.Socket) (came, went []inventory.Socke
 	return came, went
 }
 
-// identical says whether two listings name the same socket.
+// identical says whether two listings name the same socket: by cookie or
+// inode where the OS names sockets; elsewhere by address and a holder in
+// common (a forking server's workers come and go), or, for rows that may
+// be several sockets (lsof, sockstat), the same holders.
 func identical(a, b inventory.Socket) bool {
 	switch {
 	case a.Cookie != 0 && b.Cookie != 0:
 		return a.Cookie == b.Cookie
 	case a.Inode != 0 && b.Inode != 0:
 		return a.Inode == b.Inode
+	case a.Proto != b.Proto || a.Local != b.Local:
+		return false
+	case a.Merged || b.Merged:
+		return slices.Equal(a.PIDs, b.PIDs)
 	}
-	return a.Proto == b.Proto && a.Local == b.Local && slices.Equal(a.PIDs, b.PIDs)
+	return len(a.PIDs) == 0 || len(b.PIDs) == 0 || slices.ContainsFunc(a.PIDs, func(p int) bool { return slices.Contains(b.PIDs, p) })
 }
 
 // vanished lists g's port again after its attempts and says which of its
@@ -373,13 +380,6 @@ func vanished(g []inventory.Socket) string {
 		return fmt.Sprintf("the port could not be listed again after the attempts (%v)", err)
 	}
 	_, went := diffSockets(g, after)
-	if s.Inode == 0 {
-		// Holders change as a forking server's workers come and go: by
-		// address and a holder in common.
-		went = slices.DeleteFunc(went, func(m inventory.Socket) bool {
-			return slices.ContainsFunc(after, func(x inventory.Socket) bool { return sameSocket(m, x) })
-		})
-	}
 	if len(went) < len(g) {
 		return ""
 	}
