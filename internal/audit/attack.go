@@ -142,7 +142,7 @@ func (a *attacker) audit(g []inventory.Socket) matrix.AuditSocket {
 	}
 	out.Verdict = verdictOf(out.Attempts)
 	if out.Verdict == matrix.Exclusive && len(out.Attempts) > 0 {
-		if why := ownerNotTried(s, users); why != "" {
+		if why := ownerNotTried(s); why != "" {
 			out.Verdict, out.Note = matrix.SocketUnreached, joinNotes(out.Note, why)
 		}
 	}
@@ -167,7 +167,7 @@ func (a *attacker) usersFor(s inventory.Socket) []string {
 // ownerNotTried says why attempts that all failed do not make s exclusive:
 // its owner's own attempts (a SO_REUSEPORT group admits its owner's
 // processes only) could not be made by a non-root auditor.
-func ownerNotTried(s inventory.Socket, users []string) string {
+func ownerNotTried(s inventory.Socket) string {
 	me := os.Geteuid()
 	if me <= 0 || s.UID < 0 || s.UID == me {
 		return ""
@@ -196,7 +196,8 @@ func (a *attacker) attempt(g []inventory.Socket, s inventory.Socket, b bind, opt
 	} else {
 		newcomer, outcome, native, err = h.Attempt(b.family, s.Proto, opt, at.Address)
 	}
-	//lint:ignore SA5001 Attempt returns the socket in every case, for the caller to close: the helper may hold it even when the answer failed.
+	// Attempt and Make return the socket in every case, for the caller to
+	// close: the helper may hold it even when the answer failed.
 	defer newcomer.Close()
 	if err != nil {
 		at.Outcome, at.Note = matrix.Unreached, err.Error()

@@ -47,6 +47,7 @@ func (a *attacker) replicaAttempts(g []inventory.Socket, users []string, out *ma
 	}
 	at := netip.AddrPortFrom(s.Local.Addr(), port)
 	replicaSock, outcome, _, err := h.Make(s.Family, matrix.UDP, opts.Set, at, false)
+	//lint:ignore SA5001 Make returns the socket in every case, for the caller to close: the helper may hold it even when the answer failed.
 	defer replicaSock.Close()
 	if err == nil && outcome != matrix.OK {
 		err = fmt.Errorf("%s", outcome)

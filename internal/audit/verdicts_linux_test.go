@@ -245,6 +245,7 @@ func TestRootAttemptsAsTheSocketsOwner(t *testing.T) {
 	defer h.Stop()
 	at := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), freePort(t))
 	s, outcome, _, err := h.Attempt(matrix.SockIPv4, matrix.TCP, matrix.ReusePort, at)
+	//lint:ignore SA5001 Attempt returns the socket in every case, for the caller to close.
 	defer s.Close()
 	if err != nil || outcome != matrix.OK {
 		t.Fatalf("nobody's listener: %s %v", outcome, err)
