@@ -1,6 +1,8 @@
 package audit
 
 import (
+	"context"
+	"errors"
 	"net/netip"
 	"os"
 	"strconv"
@@ -89,4 +91,31 @@ var udpClientServer = reexec.Role{Name: "udp-client-server", Main: func() int {
 	}
 	acceptForever(s)
 	return 1
+}}
+
+// auditRole audits as the bindmatrix command would, in a process of its
+// own (another user's, for the tests of a non-root audit): args port P |
+// pid N. It prints the audit document, or "bad input: ..." and exits 2.
+var auditRole = reexec.Role{Name: "audit", Main: func() int {
+	n, err := strconv.Atoi(os.Args[2])
+	if err != nil {
+		return 2
+	}
+	req := Request{Proto: matrix.TCP}
+	if os.Args[1] == "port" {
+		req.Port = uint16(n)
+	} else {
+		req.PID = n
+	}
+	a, err := Run(context.Background(), req)
+	switch {
+	case errors.Is(err, ErrBadInput):
+		os.Stdout.WriteString(err.Error() + "\n")
+		return 2
+	case err != nil:
+		os.Stdout.WriteString(err.Error() + "\n")
+		return 3
+	}
+	a.Encode(os.Stdout)
+	return 0
 }}

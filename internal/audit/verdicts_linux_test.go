@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -445,5 +446,58 @@ func TestASteeredGroupIsSaidSo(t *testing.T) {
 	i := slices.IndexFunc(got.Attempts, func(att matrix.Attempt) bool { return att.Address == group && att.Option == matrix.ReusePort })
 	if i < 0 || !got.Attempts[i].Steered || !strings.Contains(got.Attempts[i].Note, "steers the group") || got.Verdict != matrix.Hijackable {
 		t.Errorf("verdict %s, attempts %+v: want the SO_REUSEPORT joiner steered, saying so, and the socket hijackable", got.Verdict, got.Attempts)
+	}
+}
+
+// TestANonRootAuditOfAnotherUsersSocket (item 5): a non-root audit cannot
+// attempt as another user, whose processes alone may join the socket's
+// SO_REUSEPORT group: it said EXCLUSIVE, exit 0, and is incomplete now;
+// `-pid` of another user's process said "no socket" (bad input), and now
+// says its sockets could not be read. The audit runs as nobody, from a
+// copy of this binary nobody may run.
+func TestANonRootAuditOfAnotherUsersSocket(t *testing.T) {
+	testenv.Need(t, os.Geteuid() == 0, "root (an audit run as nobody)", "run the tests as root")
+	s, at := open(t, matrix.TCP, matrix.ReusePort, netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), freePort(t)))
+	defer s.Close()
+	dir := testenv.TempDir(t)
+	exe := filepath.Join(dir, "audit.test")
+	self, err := reexec.Self()
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := os.ReadFile(self)
+	if err == nil {
+		err = os.WriteFile(exe, body, 0o755)
+	}
+	if err == nil {
+		err = os.Chmod(dir, 0o755)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	asNobody := func(args ...string) (string, int) {
+		cmd := reexec.Command(exe, auditRole.Name, args...)
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+		out, err := cmd.Output()
+		var exit *exec.ExitError
+		if err != nil && !errors.As(err, &exit) {
+			t.Fatal(err)
+		}
+		return string(out), cmd.ProcessState.ExitCode()
+	}
+
+	out, code := asNobody("port", strconv.Itoa(int(at.Port())))
+	a, err := matrix.DecodeAudit("audit", []byte(out))
+	if code != 0 || err != nil {
+		t.Fatalf("audit -port as nobody: exit %d, %v:\n%s", code, err, out)
+	}
+	if a.Verdict != matrix.AuditIncomplete || a.Sockets[0].Verdict != matrix.SocketUnreached || !strings.Contains(a.Sockets[0].Note, "cannot attempt as its owner") {
+		t.Errorf("nobody's audit of root's SO_REUSEPORT listener: %s, socket %s (%q); want incomplete, unreached, saying why", a.Verdict, a.Sockets[0].Verdict, a.Sockets[0].Note)
+	}
+
+	out, code = asNobody("pid", strconv.Itoa(os.Getpid()))
+	a, err = matrix.DecodeAudit("audit", []byte(out))
+	if code != 0 || err != nil || a.Verdict != matrix.AuditIncomplete || !strings.Contains(a.Note, "could not be read") {
+		t.Errorf("audit -pid of root's process as nobody: exit %d (%v):\n%s\nwant an incomplete audit saying its sockets could not be read", code, err, out)
 	}
 }
