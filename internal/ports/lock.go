@@ -30,12 +30,3 @@ func Lock(ctx context.Context, proto matrix.Proto, port uint16, patience time.Du
 		}
 	}
 }
-
-// Ephemeral says whether the kernel may pick port by itself for a socket
-// bound to port 0 or a connect(): a port a program gets anew each start.
-// Outside Linux the range is the widest of the defaults (see
-// ephemeralRange), so a port in it may also be a chosen one.
-func Ephemeral(port uint16) bool {
-	lo, hi := ephemeralRange()
-	return port >= lo && port <= hi
-}
