@@ -264,21 +264,24 @@ func restartLine(r *matrix.Restart) string {
 }
 
 func auditVerdictLine(a *matrix.Audit) string {
-	hijackable := 0
+	hijackable, audited := 0, 0
 	for _, s := range a.Sockets {
 		if s.Verdict == matrix.Hijackable {
 			hijackable++
 		}
+		if s.Verdict != matrix.SocketVanished {
+			audited++
+		}
 	}
 	switch a.Verdict {
 	case matrix.AuditHijackable:
-		return fmt.Sprintf("VERDICT: HIJACKABLE (%d of %s can be taken over by another process)", hijackable, plural(len(a.Sockets), "socket"))
+		return fmt.Sprintf("VERDICT: HIJACKABLE (%d of %s can be taken over by another process)", hijackable, plural(audited, "socket"))
 	case matrix.AuditRestartFailed:
 		return "VERDICT: RESTART FAILED (every socket is exclusive, but the server did not come back)"
 	case matrix.AuditIncomplete:
 		return "VERDICT: INCOMPLETE (something could not be tried or proven; see above)"
 	}
-	line := fmt.Sprintf("VERDICT: EXCLUSIVE (no other process could take the traffic of any of %s", plural(len(a.Sockets), "socket"))
+	line := fmt.Sprintf("VERDICT: EXCLUSIVE (no other process could take the traffic of any of %s", plural(audited, "socket"))
 	if a.Restart != nil {
 		line += "; the restart worked"
 	}

@@ -253,8 +253,8 @@ func groupsOf(socks []inventory.Socket) [][]inventory.Socket {
 const lateRounds = 3
 
 // auditLateSockets lists the server's sockets again after the attempts and
-// audits those it opened meanwhile (a listener opened 200 ms after the
-// first), until a listing finds none new. It returns their audits and every
+// audits the serving ones it opened meanwhile (a listener opened 200 ms
+// after the first), until a listing finds none new. It returns their audits and every
 // socket audited; an error says the server kept opening sockets.
 func auditLateSockets(ctx context.Context, srv *server, socks []inventory.Socket, opt Options, w witness.Witness) ([]matrix.AuditSocket, []inventory.Socket, error) {
 	var out []matrix.AuditSocket
@@ -263,9 +263,11 @@ func auditLateSockets(ctx context.Context, srv *server, socks []inventory.Socket
 		if err != nil {
 			return out, socks, fmt.Errorf("the server's sockets could not be listed again after the attempts: %w", err)
 		}
-		fresh := slices.DeleteFunc(again, func(x inventory.Socket) bool {
+		// Serving sockets only: a resolver's query sockets come and go on
+		// ephemeral ports all the time, and would never let this end.
+		fresh := serving(slices.DeleteFunc(again, func(x inventory.Socket) bool {
 			return slices.ContainsFunc(socks, func(s inventory.Socket) bool { return identical(s, x) })
-		})
+		}), 0)
 		if len(fresh) == 0 {
 			return out, socks, nil
 		}

@@ -91,7 +91,9 @@ func (s *server) waitListening(ctx context.Context, wait time.Duration) ([]inven
 		}
 		switch {
 		case len(socks) == 0:
-		case !sameSockets(socks, last):
+		case last == nil || !sameSockets(serving(socks, 0), serving(last, 0)):
+			// Serving sockets only: a client's sockets on ephemeral
+			// ports (a resolver's queries) come and go all the time.
 			last, stableSince = socks, time.Now()
 		case time.Since(stableSince) >= settleFor(wait):
 			return socks, nil
