@@ -313,7 +313,7 @@ func (a *attacker) trafficForbidden(s inventory.Socket, newcomer netip.AddrPort,
 // socket that came or went meanwhile may have taken the traffic the
 // newcomer's count misses, or the newcomer may have taken its.
 func (a *attacker) holdersChanged(s inventory.Socket, before []inventory.Socket) string {
-	after, err := inventory.List(inventory.Filter{Protos: []matrix.Proto{s.Proto}, Port: s.Local.Port()})
+	after, err := inventory.List(inventory.Filter{Protos: []matrix.Proto{s.Proto}, Port: s.Local.Port(), IdentityOnly: true})
 	if err != nil {
 		return fmt.Sprintf("they could not be listed again: %v", err)
 	}
@@ -376,7 +376,7 @@ func identical(a, b inventory.Socket) bool {
 // is still judged by those.
 func vanished(g []inventory.Socket) string {
 	s := g[0]
-	after, err := inventory.List(inventory.Filter{Protos: []matrix.Proto{s.Proto}, Port: s.Local.Port()})
+	after, err := inventory.List(inventory.Filter{Protos: []matrix.Proto{s.Proto}, Port: s.Local.Port(), IdentityOnly: true})
 	if err != nil {
 		return fmt.Sprintf("the port could not be listed again after the attempts (%v)", err)
 	}

@@ -58,6 +58,11 @@ type Filter struct {
 	Protos []matrix.Proto // empty: TCP and UDP
 	Port   uint16         // 0: any
 	PIDs   []int          // empty: any process
+	// IdentityOnly asks for the sockets alone where the OS names each
+	// (Linux: inode and cookie), without their holders, whose lookup
+	// reads every process's descriptors: enough to tell whether a socket
+	// is still the same one.
+	IdentityOnly bool
 }
 
 func (f Filter) wants(proto matrix.Proto) bool {
