@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"net/netip"
@@ -233,15 +234,21 @@ func (a *attacker) attempt(g []inventory.Socket, s inventory.Socket, b bind, opt
 		beforeTraffic(s)
 	}
 	to := netip.AddrPortFrom(loop, s.Local.Port())
-	plan := deliver.Plan{Proto: s.Proto, To: to, Max: a.count, Round: a.count, Unseen: true, Witness: a.witness}
+	plan := deliver.Plan{Proto: s.Proto, To: to, Max: a.count, Round: a.count, Unseen: true, Witness: a.witness,
+		Check: func() error {
+			if changed := a.holdersChanged(s, before); changed != "" {
+				return errors.New("the port's holders changed: " + changed)
+			}
+			return nil
+		}}
 	t, err := deliver.Run(plan, newcomer)
 	if err == nil && t.Stopped == nil && t.Received[0] == 0 {
 		// None of it: a newcomer that shares the port by hash with the
 		// group's n sockets misses each one with odds n/(n+1). More is
 		// sent until a "none" is wrong with odds below 2^-64; where none
 		// is the rule (the specific socket wins) it stays none.
-		more := max(3*a.count, noneCount(len(g))-t.Sent)
-		plan.Max, plan.Round = more, more
+		// In rounds of the first's size, the port listed between them.
+		plan.Max = max(3*a.count, noneCount(len(g))-t.Sent)
 		m, merr := deliver.Run(plan, newcomer)
 		t.Sent, t.Received[0], t.Stopped, err = t.Sent+m.Sent, m.Received[0], m.Stopped, merr
 	}

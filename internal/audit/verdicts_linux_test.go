@@ -129,7 +129,8 @@ func TestAuditsOfOnePortTakeTurns(t *testing.T) {
 // binds the port with SO_REUSEADDR between the listing and the traffic
 // takes every datagram (the newest UDP socket receives), and the newcomer's
 // "none" made a hijackable socket exclusive (3 of 45). The port is listed
-// again right after the traffic: the attempt is unreached, never a count.
+// again after each round of the traffic: the sending stops, and the
+// attempt is unreached, never a count.
 func TestHoldersChangingDuringDeliveryMakeItUnreached(t *testing.T) {
 	s, at := open(t, matrix.UDP, matrix.ReuseAddr, anyLoopback)
 	defer s.Close()
@@ -153,6 +154,11 @@ func TestHoldersChangingDuringDeliveryMakeItUnreached(t *testing.T) {
 	}
 	if got := a.Sockets[0].Attempts[i]; got.Outcome != matrix.Unreached || got.Delivery != nil {
 		t.Errorf("the attempt during which a socket appeared: %s %+v, want unreached without counts", got.Outcome, got.Delivery)
+	}
+	// The port is listed between rounds too: the stranger gets one round
+	// at most (it got all 64 before).
+	if n, err := stranger.Drain(); err != nil || n > DefaultDeliverCount {
+		t.Errorf("the stranger's socket received %d test datagrams (%v), want at most one round, %d", n, err, DefaultDeliverCount)
 	}
 }
 
