@@ -43,7 +43,7 @@ internal/witness, internal/ports < internal/walk;
 
 # The matrix runner, the audit, the lanes.
 internal/child, internal/deliver, internal/host, internal/walk < internal/runner, internal/arrange;
-internal/child, internal/deliver, internal/host, internal/inventory < internal/audit;
+internal/child, internal/deliver, internal/host, internal/inventory, internal/ports < internal/audit;
 matrix, internal/atomicfile, internal/progress, internal/reexec < internal/lane;
 
 # The explorer: arrangements run, compared with the model.

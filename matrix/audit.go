@@ -50,6 +50,9 @@ type AuditTarget struct {
 	Command []string `json:"command,omitempty"`
 	Deliver bool     `json:"deliver"`         // test traffic was sent to confirm takeovers
 	Users   []string `json:"users,omitempty"` // the users attempts ran as
+	// Settle is how long a command's sockets stayed unchanged before the
+	// attempts began (at most -wait); they are listed again after them.
+	Settle string `json:"settle,omitempty"`
 }
 
 // AuditSocket is one audited socket: a listening TCP socket or a bound UDP
@@ -65,6 +68,13 @@ type AuditSocket struct {
 	Attempts []Attempt      `json:"attempts"`
 	Fix      string         `json:"fix,omitempty"`
 	Note     string         `json:"note,omitempty"`
+	// Inodes name the kernel sockets audited (Linux): one, or the members
+	// of a SO_REUSEPORT group of the server's, judged once.
+	Inodes []uint64 `json:"inodes,omitempty"`
+	// Judged says how the verdict was reached where no attempt bound: from
+	// the socket's options, read without binding (a UDP socket of a server
+	// the audit did not start, without -deliver).
+	Judged string `json:"judged,omitempty"`
 }
 
 // Attempt is one bind another process tried on an audited socket's port:
@@ -79,6 +89,15 @@ type Attempt struct {
 	Native   int              `json:"native"`
 	Delivery *AttemptDelivery `json:"delivery,omitempty"`
 	Note     string           `json:"note,omitempty"`
+	// BoundOnly says a TCP attempt bound and did not listen, so that it
+	// took no live connection (a server the audit did not start, without
+	// -deliver); its note says what listening would do.
+	BoundOnly bool `json:"bound_only,omitempty"`
+	// Steered says the attempt joined a SO_REUSEPORT group that a program
+	// steers (it got none of traffic sized to the group): any member may
+	// replace the group's program (SO_ATTACH_REUSEPORT_CBPF on its own
+	// socket), so the newcomer could take every connection.
+	Steered bool `json:"steered,omitempty"`
 }
 
 // AttemptDelivery counts the test traffic sent to the audited socket's
@@ -90,9 +109,10 @@ type AttemptDelivery struct {
 }
 
 // Took says the attempt took, or could take, some of the socket's traffic:
-// it bound (and listened), and no delivery check showed it getting none.
+// it bound (and listened), and no delivery check showed it getting none,
+// or it joined a group steered by a program, which it may replace.
 func (a Attempt) Took() bool {
-	return a.Outcome == OK && (a.Delivery == nil || a.Delivery.Second > 0)
+	return a.Outcome == OK && (a.Delivery == nil || a.Delivery.Second > 0 || a.Steered)
 }
 
 // Restart is the restart check: the server stopped while its connections
@@ -119,6 +139,10 @@ const (
 	// SocketUnreached: an attempt could not be made; the verdict rests on
 	// what was not tried.
 	SocketUnreached SocketVerdict = "unreached"
+	// SocketVanished: the socket closed before its attempts ended, so they
+	// say nothing about it (a port it left free takes every bind): not
+	// audited.
+	SocketVanished SocketVerdict = "vanished"
 
 	RestartOK        RestartVerdict = "ok"
 	RestartFailed    RestartVerdict = "failed"
@@ -131,7 +155,7 @@ const (
 )
 
 var (
-	socketVerdicts  = []SocketVerdict{Exclusive, Hijackable, SocketUnreached}
+	socketVerdicts  = []SocketVerdict{Exclusive, Hijackable, SocketUnreached, SocketVanished}
 	restartVerdicts = []RestartVerdict{RestartOK, RestartFailed, RestartUnreached}
 	auditVerdicts   = []AuditVerdict{AuditExclusive, AuditHijackable, AuditRestartFailed, AuditIncomplete}
 )
@@ -158,9 +182,10 @@ func oneOf[T ~string](what string, valid []T, got T, into *T) error {
 
 // Conclude sets the audit's verdict from its sockets and restart check:
 // a takeover outweighs a failed restart, which outweighs what could not be
-// tried, and an audit of no socket is incomplete, never exclusive.
+// tried, and an audit of no socket is incomplete, never exclusive. A
+// socket that vanished during its attempts counts for nothing.
 func (a *Audit) Conclude() {
-	incomplete := len(a.Sockets) == 0 || a.Note != ""
+	incomplete := !slices.ContainsFunc(a.Sockets, func(s AuditSocket) bool { return s.Verdict != SocketVanished }) || a.Note != ""
 	hijackable := false
 	for _, s := range a.Sockets {
 		hijackable = hijackable || s.Verdict == Hijackable

@@ -15,8 +15,14 @@ import (
 func (text) Audit(w io.Writer, a *matrix.Audit) error {
 	p := &printer{w: w}
 	p.f("audit of %s on %s\n", targetLine(a.Target), platformLine(a.Platform))
+	if a.Target.Settle != "" {
+		p.f("its sockets were unchanged for %s before the attempts, and listed again after them\n", clean(a.Target.Settle))
+	}
 	for _, s := range a.Sockets {
 		p.f("\n%s\n", socketLine(s))
+		if line := inodesLine(s.Inodes); line != "" {
+			p.f("  %s\n", line)
+		}
 		took, quiet, refused := sortAttempts(s.Attempts)
 		if len(took) > 0 {
 			p.f("  took, or could take, its traffic:\n")
@@ -45,6 +51,9 @@ func (text) Audit(w io.Writer, a *matrix.Audit) error {
 		if s.Note != "" {
 			p.f("  note: %s\n", clean(s.Note))
 		}
+		if s.Judged != "" {
+			p.f("  judged: %s\n", clean(s.Judged))
+		}
 	}
 	if r := a.Restart; r != nil {
 		p.f("\n%s\n", restartLine(r))
@@ -70,6 +79,9 @@ func (markdown) Audit(w io.Writer, a *matrix.Audit) error {
 		}
 		if s.Note != "" {
 			p.f("Note: %s\n\n", mdEscape(s.Note))
+		}
+		if s.Judged != "" {
+			p.f("Judged: %s\n\n", mdEscape(s.Judged))
 		}
 		p.f("| address | family | option | user | outcome | delivery |\n|---|---|---|---|---|---|\n")
 		for _, at := range s.Attempts {
@@ -104,6 +116,9 @@ func (junit) Audit(w io.Writer, a *matrix.Audit) error {
 			suite.Failures++
 		case matrix.SocketUnreached:
 			tc.Skipped = &junitMessage{Message: "unreached: some attempts could not be made"}
+			suite.Skipped++
+		case matrix.SocketVanished:
+			tc.Skipped = &junitMessage{Message: "vanished: it closed during its attempts, and was not audited"}
 			suite.Skipped++
 		}
 		suite.Cases = append(suite.Cases, tc)
@@ -160,10 +175,27 @@ func attemptLine(at matrix.Attempt) string {
 	return line
 }
 
+// inodesLine names the kernel sockets audited, where the OS names them.
+func inodesLine(inodes []uint64) string {
+	var parts []string
+	for _, n := range inodes {
+		parts = append(parts, fmt.Sprint(n))
+	}
+	switch len(parts) {
+	case 0:
+		return ""
+	case 1:
+		return "socket inode " + parts[0]
+	}
+	return fmt.Sprintf("%d sockets, inodes %s", len(parts), strings.Join(parts, ", "))
+}
+
 func deliveryText(at matrix.Attempt) string {
 	switch {
 	case at.Delivery != nil:
 		return fmt.Sprintf("received %d of %d sent", at.Delivery.Second, at.Delivery.Sent)
+	case at.BoundOnly && at.Outcome == matrix.OK:
+		return clean(at.Note) // what listening would do
 	case at.Outcome == matrix.OK:
 		return "delivery not measured"
 	}
@@ -232,21 +264,24 @@ func restartLine(r *matrix.Restart) string {
 }
 
 func auditVerdictLine(a *matrix.Audit) string {
-	hijackable := 0
+	hijackable, audited := 0, 0
 	for _, s := range a.Sockets {
 		if s.Verdict == matrix.Hijackable {
 			hijackable++
 		}
+		if s.Verdict != matrix.SocketVanished {
+			audited++
+		}
 	}
 	switch a.Verdict {
 	case matrix.AuditHijackable:
-		return fmt.Sprintf("VERDICT: HIJACKABLE (%d of %s can be taken over by another process)", hijackable, plural(len(a.Sockets), "socket"))
+		return fmt.Sprintf("VERDICT: HIJACKABLE (%d of %s can be taken over by another process)", hijackable, plural(audited, "socket"))
 	case matrix.AuditRestartFailed:
 		return "VERDICT: RESTART FAILED (every socket is exclusive, but the server did not come back)"
 	case matrix.AuditIncomplete:
 		return "VERDICT: INCOMPLETE (something could not be tried or proven; see above)"
 	}
-	line := fmt.Sprintf("VERDICT: EXCLUSIVE (no other process could take the traffic of any of %s", plural(len(a.Sockets), "socket"))
+	line := fmt.Sprintf("VERDICT: EXCLUSIVE (no other process could take the traffic of any of %s", plural(audited, "socket"))
 	if a.Restart != nil {
 		line += "; the restart worked"
 	}

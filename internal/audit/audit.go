@@ -60,6 +60,10 @@ type Options struct {
 	DeliverToGuessed bool
 	// As lists other users to make the attempts as too (root only).
 	As []string
+	// own says the sockets are the audit's own (a command it started, a
+	// test's listener): attempts may listen, and bind UDP, beside them
+	// without -deliver, since no stranger's client is connected to them.
+	own bool
 }
 
 // ErrBadInput marks what the caller asked wrongly: no such process,
@@ -114,6 +118,7 @@ func Run(ctx context.Context, req Request) (*matrix.Audit, error) {
 			a.Conclude()
 			return a, nil
 		}
+		req.own = true
 	case req.PID != 0:
 		if err := inventory.Exists(req.PID); err != nil {
 			return nil, badInput("-pid %d: %v", req.PID, err)
@@ -123,6 +128,12 @@ func Run(ctx context.Context, req Request) (*matrix.Audit, error) {
 			return nil, err
 		}
 		if len(socks) == 0 {
+			if err := inventory.HoldersReadable(req.PID); err != nil {
+				// Not "no socket": none could be seen.
+				a.Note = fmt.Sprintf("the sockets of process %d could not be read: %v; run the audit as root", req.PID, err)
+				a.Conclude()
+				return a, nil
+			}
 			return nil, badInput("process %d has no listening TCP or bound UDP socket", req.PID)
 		}
 	default:
@@ -139,7 +150,7 @@ func Run(ctx context.Context, req Request) (*matrix.Audit, error) {
 		}
 	}
 
-	audited, err := attack(ctx, socks, req.Options, w)
+	audited, err := attack(ctx, socks, socks, req.Options, w)
 	if ctx.Err() != nil {
 		return nil, context.Cause(ctx)
 	}
@@ -148,7 +159,20 @@ func Run(ctx context.Context, req Request) (*matrix.Audit, error) {
 		a.Conclude()
 		return a, nil
 	}
+	if srv != nil {
+		var late []matrix.AuditSocket
+		late, socks, err = auditLateSockets(ctx, srv, socks, req.Options, w)
+		if ctx.Err() != nil {
+			return nil, context.Cause(ctx)
+		}
+		audited = append(audited, late...)
+		if err != nil {
+			a.Note = err.Error()
+		}
+		a.Target.Settle = settleFor(req.Wait).String()
+	}
 	a.Sockets = audited
+	a.Target.Users = usersOf(a.Target.Users, audited)
 
 	if req.Restart {
 		r, again := restartCheck(ctx, srv, socks, w, req.Wait, req.Log)
@@ -174,35 +198,103 @@ func Sockets(socks []inventory.Socket, opt Options) (*matrix.Audit, error) {
 		Target: matrix.AuditTarget{Deliver: opt.Deliver, Users: append([]string{"same"}, opt.As...)}}
 	w, _ := witness.Open(witness.Best)
 	defer w.Close()
-	audited, err := attack(context.Background(), socks, opt, w)
+	opt.own = true
+	audited, err := attack(context.Background(), socks, socks, opt, w)
 	if err != nil {
 		return nil, err
 	}
 	a.Sockets = audited
+	a.Target.Users = usersOf(a.Target.Users, audited)
 	a.Conclude()
 	return a, nil
 }
 
-// attack makes every attempt against every socket from helper processes,
-// until ctx is cancelled.
-func attack(ctx context.Context, socks []inventory.Socket, opt Options, w witness.Witness) ([]matrix.AuditSocket, error) {
-	att, err := newAttacker(opt, w, socks)
+// attack makes every attempt against every socket of targets from helper
+// processes, until ctx is cancelled; all are every socket under audit
+// (another program's socket on one of their ports gets no test traffic).
+// Sockets on one address are one group, judged once.
+func attack(ctx context.Context, targets, all []inventory.Socket, opt Options, w witness.Witness) ([]matrix.AuditSocket, error) {
+	att, err := newAttacker(opt, w, all)
 	if err != nil {
 		return nil, err
 	}
 	defer att.stop()
 	out := []matrix.AuditSocket{}
-	for _, s := range socks {
+	for _, g := range groupsOf(targets) {
 		if ctx.Err() != nil {
 			return nil, context.Cause(ctx)
 		}
-		audited := att.audit(s)
-		if len(opt.As) == 0 && os.Geteuid() == 0 && s.UID > 0 {
-			audited.Note = joinNotes(audited.Note, fmt.Sprintf("the attempts ran as root, not as the socket's user %s; add -as %s to try as that user", s.User, s.User))
-		}
-		out = append(out, audited)
+		out = append(out, att.auditGroup(ctx, g))
 	}
 	return out, nil
+}
+
+// groupsOf gathers the sockets of one protocol, family and address: on
+// Linux several listeners there are a SO_REUSEPORT group (a server with a
+// socket per worker or thread), which a newcomer joins as a whole, so it
+// is judged once, with traffic sized to it.
+func groupsOf(socks []inventory.Socket) [][]inventory.Socket {
+	var groups [][]inventory.Socket
+	for _, s := range socks {
+		i := slices.IndexFunc(groups, func(g []inventory.Socket) bool {
+			return g[0].Proto == s.Proto && g[0].Family == s.Family && g[0].Local == s.Local && g[0].UID == s.UID
+		})
+		if i < 0 {
+			groups = append(groups, []inventory.Socket{s})
+			continue
+		}
+		groups[i] = append(groups[i], s)
+	}
+	return groups
+}
+
+// lateRounds bounds how often the server's sockets are listed again after
+// the attempts, for sockets it opened meanwhile.
+const lateRounds = 3
+
+// auditLateSockets lists the server's sockets again after the attempts and
+// audits the serving ones it opened meanwhile (a listener opened 200 ms
+// after the first), until a listing finds none new. It returns their audits and every
+// socket audited; an error says the server kept opening sockets.
+func auditLateSockets(ctx context.Context, srv *server, socks []inventory.Socket, opt Options, w witness.Witness) ([]matrix.AuditSocket, []inventory.Socket, error) {
+	var out []matrix.AuditSocket
+	for range lateRounds {
+		again, err := srv.sockets()
+		if err != nil {
+			return out, socks, fmt.Errorf("the server's sockets could not be listed again after the attempts: %w", err)
+		}
+		// Serving sockets only: a resolver's query sockets come and go on
+		// ephemeral ports all the time, and would never let this end.
+		fresh := serving(slices.DeleteFunc(again, func(x inventory.Socket) bool {
+			return slices.ContainsFunc(socks, func(s inventory.Socket) bool { return identical(s, x) })
+		}), 0)
+		if len(fresh) == 0 {
+			return out, socks, nil
+		}
+		socks = append(socks, fresh...)
+		opt.own = true
+		more, err := attack(ctx, fresh, socks, opt, w)
+		if err != nil {
+			return out, socks, err
+		}
+		for i := range more {
+			more[i].Note = joinNotes(more[i].Note, "opened by the server after the first listing; found by listing again after the attempts")
+		}
+		out = append(out, more...)
+	}
+	return out, socks, fmt.Errorf("the server still opened new sockets after %d listings", lateRounds+1)
+}
+
+// usersOf adds to users every user an attempt ran as (a socket's owner).
+func usersOf(users []string, socks []matrix.AuditSocket) []string {
+	for _, s := range socks {
+		for _, at := range s.Attempts {
+			if !slices.Contains(users, at.User) {
+				users = append(users, at.User)
+			}
+		}
+	}
+	return users
 }
 
 // check refuses requests that cannot be carried out, before anything runs.

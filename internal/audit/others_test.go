@@ -48,3 +48,30 @@ func TestOthersAreThoseNoAuditedSocketAccountsFor(t *testing.T) {
 		}
 	}
 }
+
+// TestIdenticalSockets: a listing names the same socket by cookie or inode
+// where the OS gives them (one closed and bound again is another), else by
+// address and a holder in common, and rows that may be several sockets by
+// the same holders.
+func TestIdenticalSockets(t *testing.T) {
+	at := netip.MustParseAddrPort("127.0.0.1:80")
+	sock := func(inode uint64, merged bool, pids ...int) inventory.Socket {
+		return inventory.Socket{Proto: matrix.TCP, Local: at, Inode: inode, Merged: merged, PIDs: pids}
+	}
+	for _, tc := range []struct {
+		name string
+		a, b inventory.Socket
+		want bool
+	}{
+		{"same inode, holders changed", sock(7, false, 1), sock(7, false, 2), true},
+		{"bound again on the address", sock(7, false, 1), sock(8, false, 1), false},
+		{"a worker came", sock(0, false, 1), sock(0, false, 1, 2), true},
+		{"another holder altogether", sock(0, false, 1), sock(0, false, 2), false},
+		{"merged rows gained a holder", sock(0, true, 1), sock(0, true, 1, 2), false},
+		{"no holder recorded", sock(0, false), sock(0, false, 2), true},
+	} {
+		if got := identical(tc.a, tc.b); got != tc.want {
+			t.Errorf("%s: identical %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}

@@ -163,7 +163,7 @@ func restartCheck(ctx context.Context, srv *server, socks []inventory.Socket, w 
 			r.TimeWait++
 		}
 	}
-	missing := missingListeners(socks, socksAgain)
+	missing := missingListeners(serving(socks, 0), socksAgain)
 	switch {
 	case err != nil || len(missing) > 0:
 		r.Verdict = matrix.RestartFailed

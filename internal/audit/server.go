@@ -65,10 +65,12 @@ func startServer(ctx context.Context, args []string, dir string, log io.Writer) 
 	return s, nil
 }
 
-// settle is how long the set of a server's sockets must stay the same
+// settleFor is how long the set of a server's sockets must stay the same
 // before the audit takes it as complete: a server opens its sockets one
-// after the other, and the audit should see them all.
-const settle = 200 * time.Millisecond
+// after the other, and the audit should see them all (a second listener
+// 200 ms after the first was missed with 200 ms). It is at most half the
+// wait; the sockets are listed again after the attempts anyway.
+func settleFor(wait time.Duration) time.Duration { return min(500*time.Millisecond, wait/2) }
 
 // waitListening waits until the server, or a process it started, listens,
 // and until its sockets stop changing; it returns them. Cancelling ctx
@@ -89,9 +91,11 @@ func (s *server) waitListening(ctx context.Context, wait time.Duration) ([]inven
 		}
 		switch {
 		case len(socks) == 0:
-		case !sameSockets(socks, last):
+		case last == nil || !sameSockets(serving(socks, 0), serving(last, 0)):
+			// Serving sockets only: a client's sockets on ephemeral
+			// ports (a resolver's queries) come and go all the time.
 			last, stableSince = socks, time.Now()
-		case time.Since(stableSince) >= settle:
+		case time.Since(stableSince) >= settleFor(wait):
 			return socks, nil
 		}
 		if time.Now().After(deadline) {

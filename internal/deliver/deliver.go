@@ -36,6 +36,10 @@ type Plan struct {
 	// StopWhenShared stops sending once every receiver has received:
 	// the verdict is then "shared", and more traffic could not change it.
 	StopWhenShared bool
+	// Check, when set, runs after each round; an error stops the sending
+	// (Stopped): the audit lists the port between rounds, so that a socket
+	// that appears on it meanwhile gets one round at most.
+	Check func() error
 	// Unseen says some of the traffic may go to a socket nobody here can
 	// count (a server somebody else runs): the counts then need not add
 	// up to what was sent, and Run waits only for the receivers to settle.
@@ -125,6 +129,9 @@ func Run(p Plan, receivers ...Receiver) (Tally, error) {
 		}
 		if err := count(); err != nil {
 			return t, fmt.Errorf("delivery check: %w", err)
+		}
+		if p.Check != nil && t.Stopped == nil {
+			t.Stopped = p.Check()
 		}
 	}
 	patience := cmp.Or(p.Patience, DefaultPatience)

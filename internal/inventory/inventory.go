@@ -39,6 +39,10 @@ type Socket struct {
 	// holds while it travels between processes, sockstat's "?" for a
 	// socket whose process is gone.
 	Unrecorded bool
+	// Inode and Cookie name the kernel socket where the OS tells (Linux),
+	// 0 elsewhere: a socket closed and another opened on the same address
+	// have other ones.
+	Inode, Cookie uint64
 }
 
 // PID is the socket's first holder, 0 when unknown.
@@ -54,6 +58,11 @@ type Filter struct {
 	Protos []matrix.Proto // empty: TCP and UDP
 	Port   uint16         // 0: any
 	PIDs   []int          // empty: any process
+	// IdentityOnly asks for the sockets alone where the OS names each
+	// (Linux: inode and cookie), without their holders, whose lookup
+	// reads every process's descriptors: enough to tell whether a socket
+	// is still the same one.
+	IdentityOnly bool
 }
 
 func (f Filter) wants(proto matrix.Proto) bool {

@@ -39,11 +39,21 @@ func List(f Filter) ([]Socket, error) {
 		}
 		entries = append(entries, es...)
 	}
+	if f.IdentityOnly && len(f.PIDs) == 0 {
+		var out []Socket
+		for _, e := range entries {
+			proto, _ := matrix.ParseProto(e.Proto)
+			out = append(out, Socket{Proto: proto, Local: e.Local, Family: familyOf(e.Local, e.DualStack), UID: e.UID,
+				Inode: e.Inode, Cookie: e.Cookie, Unknown: "its holders were not looked up"})
+		}
+		return out, nil
+	}
 	holders, unreadable := socketHolders(f.PIDs)
 	var out []Socket
 	for _, e := range entries {
 		proto, _ := matrix.ParseProto(e.Proto)
-		s := Socket{Proto: proto, Local: e.Local, Family: familyOf(e.Local, e.DualStack), UID: e.UID, User: userName(e.UID)}
+		s := Socket{Proto: proto, Local: e.Local, Family: familyOf(e.Local, e.DualStack), UID: e.UID, User: userName(e.UID),
+			Inode: e.Inode, Cookie: e.Cookie}
 		s.PIDs = holders[e.Inode]
 		switch {
 		case len(s.PIDs) > 0:
@@ -112,6 +122,16 @@ func command(pid int) string {
 		return ""
 	}
 	return strings.TrimSpace(string(comm))
+}
+
+// HoldersReadable says whether this user may read which sockets pid holds:
+// another user's descriptors are root's to read only.
+func HoldersReadable(pid int) error {
+	_, err := os.ReadDir(filepath.Join("/proc", strconv.Itoa(pid), "fd"))
+	if errors.Is(err, fs.ErrPermission) {
+		return fmt.Errorf("the descriptors of process %d are another user's, which only root may read", pid)
+	}
+	return nil
 }
 
 // Exists says whether pid is a process.

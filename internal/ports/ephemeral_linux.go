@@ -20,3 +20,6 @@ func readEphemeralRange() (lo, hi uint16) {
 	}
 	return 32768, 60999
 }
+
+// kernelRange is the range the kernel picks local ports from.
+func kernelRange() (lo, hi uint16) { return ephemeralRange() }
