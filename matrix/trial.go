@@ -7,8 +7,8 @@ import (
 )
 
 // TrialSchema is the version of the trial document `bindmatrix try -json`
-// writes.
-const TrialSchema = 1
+// writes; schema 2 added the deviation. The reader reads schema 1 too.
+const TrialSchema = 2
 
 // MaxTrialSize bounds a trial document: an arrangement of MaxSockets
 // sockets with their evidence fits many times over.
@@ -34,6 +34,10 @@ type Trial struct {
 	// is none ("no model for wine").
 	Model   string       `json:"model"`
 	Verdict TrialVerdict `json:"verdict"`
+	// Deviation names the documented kernel deviation (internal/model)
+	// that predicts exactly what a differing trial observed, with its fix
+	// and whether it was seen on this kernel before (schema 2).
+	Deviation string `json:"deviation,omitempty"`
 }
 
 // TrialSocket is one socket of a trial.
@@ -107,8 +111,11 @@ func DecodeTrial(file string, data []byte) (*Trial, error) {
 	if err := decodeStrict(file, data, &t, "trial"); err != nil {
 		return nil, err
 	}
-	if t.Schema != TrialSchema {
-		return nil, inputErrorf(file, 0, 0, "schema %d is not supported (this bindmatrix reads trial schema %d)", t.Schema, TrialSchema)
+	if t.Schema < 1 || t.Schema > TrialSchema || t.Schema == 1 && t.Deviation != "" {
+		return nil, inputErrorf(file, 0, 0, "schema %d is not supported with these fields (this bindmatrix reads trial schemas 1 to %d; deviation is schema 2's)", t.Schema, TrialSchema)
+	}
+	if t.Deviation != "" && t.Verdict != TrialDiffer {
+		return nil, inputErrorf(file, 0, 0, "a deviation explains a differing trial, not a %s one", t.Verdict)
 	}
 	a, err := ParseArrangement(t.Arrangement)
 	if err != nil {

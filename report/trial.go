@@ -69,6 +69,9 @@ func Trial(w io.Writer, t *matrix.Trial) error {
 	case matrix.TrialAgree:
 		p.f("VERDICT: AGREE: every socket as the model predicts\n")
 	case matrix.TrialDiffer:
+		if t.Deviation != "" {
+			p.f("explained by the documented deviation %s\n", t.Deviation)
+		}
 		p.f("VERDICT: DIFFER: %s\n", differing(t))
 	case matrix.TrialUnreached:
 		p.f("VERDICT: INCOMPLETE: a state was not proven, nothing is compared\n")

@@ -126,7 +126,28 @@ func trialOf(a matrix.Arrangement, p matrix.Platform, obs *arrange.Observation) 
 		t.Sockets = append(t.Sockets, s)
 	}
 	t.Decide(haveModel)
+	if t.Verdict == matrix.TrialDiffer {
+		t.Deviation = deviationOf(a, obs, p.Kernel)
+	}
 	return t
+}
+
+// deviationOf names the documented deviation whose quirk predicts what a
+// differing arrangement observed, if one does.
+func deviationOf(a matrix.Arrangement, obs *arrange.Observation, release string) string {
+	observed := make([]matrix.Outcome, len(obs.Results))
+	for i, r := range obs.Results {
+		observed[i] = r.Outcome
+	}
+	d, ok := model.Explains(a, observed, release)
+	if !ok {
+		return ""
+	}
+	seen := "not seen on this kernel before"
+	if d.Known(release) {
+		seen = "seen on this kernel before"
+	}
+	return fmt.Sprintf("%s (%s; %s; fix: %s)", d.Name, seen, d.Kernels, d.Fix)
 }
 
 // tryInLane runs `try -json` in a lane and reads its trial back.
