@@ -167,7 +167,7 @@ func TestOverrideHoldsWhatDiffers(t *testing.T) {
 	if err != nil || o == nil {
 		t.Fatalf("ReadOverride: %v, %v", o, err)
 	}
-	if o.File != file || len(o.Entries) != 2 || strings.Join(o.Kernels, " ") != "k1 k2" || strings.Join(o.Deviations, " ") != "a-deviation" || len(o.Provenance) != 2 {
+	if o.File != filepath.ToSlash(file) || len(o.Entries) != 2 || strings.Join(o.Kernels, " ") != "k1 k2" || strings.Join(o.Deviations, " ") != "a-deviation" || len(o.Provenance) != 2 {
 		t.Errorf("override %s: %d cells, kernels %v, deviations %v, provenance %v", o.File, len(o.Entries), o.Kernels, o.Deviations, o.Provenance)
 	}
 }
