@@ -48,6 +48,9 @@ type AuditTarget struct {
 	Proto   string   `json:"proto,omitempty"`
 	PID     int      `json:"pid,omitempty"`
 	Command []string `json:"command,omitempty"`
+	// Socket names a socket its holder handed over (bindtest: the test's
+	// own listener), where no port, process or command was asked for.
+	Socket  string   `json:"socket,omitempty"`
 	Deliver bool     `json:"deliver"`         // test traffic was sent to confirm takeovers
 	Users   []string `json:"users,omitempty"` // the users attempts ran as
 }

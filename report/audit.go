@@ -134,6 +134,8 @@ func targetLine(t matrix.AuditTarget) string {
 		return fmt.Sprintf("%s port %d", t.Proto, t.Port)
 	case t.PID != 0:
 		return fmt.Sprintf("process %d", t.PID)
+	case t.Socket != "":
+		return t.Socket
 	}
 	return "`" + strings.Join(t.Command, " ") + "`"
 }
