@@ -49,7 +49,7 @@ func (text) Audit(w io.Writer, a *matrix.Audit) error {
 	if r := a.Restart; r != nil {
 		p.f("\n%s\n", restartLine(r))
 		if r.Output != "" {
-			p.f("  its output ends:\n    %s\n", strings.ReplaceAll(clean(r.Output), "\\n", "\n    "))
+			p.f("  its output ends:\n    %s\n", cleanLines(r.Output, "    "))
 		}
 	}
 	if a.Note != "" {
@@ -79,7 +79,7 @@ func (markdown) Audit(w io.Writer, a *matrix.Audit) error {
 	if r := a.Restart; r != nil {
 		p.f("\n### Restart\n\n%s\n", mdEscape(restartLine(r)))
 		if r.Output != "" {
-			p.f("\n```\n%s\n```\n", strings.ReplaceAll(r.Output, "```", "'''"))
+			p.f("\n```\n    %s\n```\n", cleanLines(strings.ReplaceAll(r.Output, "```", "'''"), "    "))
 		}
 	}
 	if a.Note != "" {
@@ -137,7 +137,25 @@ func targetLine(t matrix.AuditTarget) string {
 	case t.Socket != "":
 		return t.Socket
 	}
-	return "`" + strings.Join(t.Command, " ") + "`"
+	return "`" + shellQuote(t.Command) + "`"
+}
+
+// shellQuote spells a command as a shell would need it typed: an argument
+// with a space or a character the shell treats specially is single-quoted,
+// so that "bash -c 'nginx -c my.conf'" is not read as four words.
+func shellQuote(args []string) string {
+	quoted := make([]string, len(args))
+	for i, a := range args {
+		plain := a != "" && !strings.ContainsFunc(a, func(r rune) bool {
+			return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("@%+=:,./_-", r))
+		})
+		if plain {
+			quoted[i] = a
+		} else {
+			quoted[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+	}
+	return strings.Join(quoted, " ")
 }
 
 func socketLine(s matrix.AuditSocket) string {

@@ -84,3 +84,22 @@ func TestTextCannotBeForged(t *testing.T) {
 		t.Errorf("the rendering holds a raw control character or a forged verdict:\n%s", out)
 	}
 }
+
+// TestCommandHeaderQuotesItsArguments: the header shows the command as it
+// would be typed again; "bash -c 'nginx -c my.conf'" is three words, not
+// four.
+func TestCommandHeaderQuotesItsArguments(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"nginx", "-c", "my.conf"}, "`nginx -c my.conf`"},
+		{[]string{"bash", "-c", "nginx -c my.conf"}, "`bash -c 'nginx -c my.conf'`"},
+		{[]string{"sh", "-c", "echo it's"}, `` + "`" + `sh -c 'echo it'\''s'` + "`"},
+		{[]string{"prog", ""}, "`prog ''`"},
+	} {
+		if got := targetLine(matrix.AuditTarget{Command: tc.args}); got != tc.want {
+			t.Errorf("%q: header %s, want %s", tc.args, got, tc.want)
+		}
+	}
+}
