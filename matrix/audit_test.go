@@ -2,6 +2,7 @@ package matrix
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -39,15 +40,57 @@ func TestDecodeAuditRefusesBadInput(t *testing.T) {
 		"trailing data":   {"}\n", "}\n{}"},
 		"truncated":       {"}\n", ""},
 		"no verdict":      {`,` + "\n" + ` "verdict": "exclusive"`, ""},
+		// Duplicated keys: encoding/json would keep the last one silently.
+		"duplicated key":        {`"verdict": "exclusive"` + "\n", `"verdict": "hijackable", "verdict": "exclusive"` + "\n"},
+		"duplicated nested key": {`"native": 98}`, `"native": 98, "native": 0}`},
+		// Documents that contradict themselves.
+		"exclusive, yet received":      {`"outcome": "bind:EADDRINUSE", "native": 98}`, `"outcome": "ok", "native": 0, "delivery": {"sent": 64, "second": 43}}`},
+		"exclusive, yet bound":         {`"outcome": "bind:EADDRINUSE", "native": 98}`, `"outcome": "ok", "native": 0}`},
+		"second above sent":            {`"outcome": "bind:EADDRINUSE", "native": 98}`, `"outcome": "ok", "native": 0, "delivery": {"sent": 16, "second": 17}}`},
+		"refused, yet received":        {`"native": 98}`, `"native": 98, "delivery": {"sent": 16, "second": 0}}`},
+		"hijackable, yet refused":      {`"verdict": "exclusive",` + "\n", `"verdict": "hijackable",` + "\n"},
+		"verdict of no socket":         {`"verdict": "exclusive"` + "\n", `"verdict": "hijackable"` + "\n"},
+		"ok restart without TIME_WAIT": {`"verdict": "exclusive"` + "\n", `"restart": {"verdict": "ok", "time_wait": 0, "witness": "w"}, "verdict": "exclusive"` + "\n"},
 	} {
 		doc := strings.Replace(auditDoc, tc.edit, tc.want, 1)
 		if name == "trailing data" || name == "truncated" {
 			doc = auditDoc[:strings.LastIndex(auditDoc, tc.edit)] + tc.want
 		}
+		if doc == auditDoc {
+			t.Fatalf("%s: the edit %q is not in the document", name, tc.edit)
+		}
 		_, err := DecodeAudit("a.json", []byte(doc))
 		var ie *InputError
 		if !errors.As(err, &ie) || ie.File != "a.json" {
 			t.Errorf("%s: %v, want an input error naming a.json", name, err)
+		}
+	}
+	huge := auditDoc + strings.Repeat(" ", MaxAuditSize)
+	if _, err := DecodeAudit("a.json", []byte(huge)); err == nil || !strings.Contains(err.Error(), "more than an audit document's") {
+		t.Errorf("a document larger than MaxAuditSize: %v", err)
+	}
+}
+
+// TestDuplicateKeyIsFoundAnywhere: a key given twice in any one object, at
+// any depth, is named with its line and column; the same key in two
+// objects is not a duplicate.
+func TestDuplicateKeyIsFoundAnywhere(t *testing.T) {
+	for _, tc := range []struct {
+		doc  string
+		want string // "" for none
+	}{
+		{`{"a": 1, "b": {"a": 2}, "c": [{"a": 3}, {"a": 4}]}`, ""},
+		{`{"a": 1, "a": 2}`, `1:10: key "a" appears twice`},
+		{`{"a": {"x": [1, {"y": 1, "y": 2}]}}`, `1:26: key "y" appears twice`},
+		{"{\n \"a\": [],\n \"b\": {},\n \"a\": null}", `4:2: key "a" appears twice`},
+	} {
+		var got string
+		if offset, err := duplicateKey([]byte(tc.doc)); err != nil {
+			line, col := position([]byte(tc.doc), offset)
+			got = fmt.Sprintf("%d:%d: %v", line, col, err)
+		}
+		if tc.want == "" && got != "" || !strings.HasPrefix(got, tc.want) {
+			t.Errorf("%s: %q, want %q", tc.doc, got, tc.want)
 		}
 	}
 }
