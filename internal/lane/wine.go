@@ -77,6 +77,13 @@ func findWineTools() (wineTools, error) {
 	return t, nil
 }
 
+// WineReady says what the Wine lane is missing here, if anything, and how
+// to install it: for tests of other packages that run programs under Wine.
+func WineReady() error {
+	_, err := findWineTools()
+	return err
+}
+
 func isExecutable(file string) bool {
 	st, err := os.Stat(file)
 	return err == nil && st.Mode().IsRegular() && st.Mode()&0o111 != 0
