@@ -58,16 +58,22 @@ type AuditTarget struct {
 // AuditSocket is one audited socket: a listening TCP socket or a bound UDP
 // one, its owner, and the attempts made against it.
 type AuditSocket struct {
-	Proto    Proto          `json:"proto"`
-	Address  netip.AddrPort `json:"address"`
-	Family   SocketFamily   `json:"family"`
-	PID      int            `json:"pid,omitempty"`
-	Command  string         `json:"command,omitempty"`
-	User     string         `json:"user,omitempty"`
-	Verdict  SocketVerdict  `json:"verdict"`
-	Attempts []Attempt      `json:"attempts"`
-	Fix      string         `json:"fix,omitempty"`
-	Note     string         `json:"note,omitempty"`
+	Proto   Proto          `json:"proto"`
+	Address netip.AddrPort `json:"address"`
+	Family  SocketFamily   `json:"family"`
+	PID     int            `json:"pid,omitempty"`
+	Command string         `json:"command,omitempty"`
+	User    string         `json:"user,omitempty"`
+	// UID is the user that created the socket, as the kernel records it
+	// (Linux: sock_diag), when known: for a daemon that binds as root and
+	// then drops privileges it is root's.
+	UID     *int          `json:"uid,omitempty"`
+	Verdict SocketVerdict `json:"verdict"`
+	// Exposure says who can take the socket's traffic: the severity.
+	Exposure *Exposure `json:"exposure,omitempty"`
+	Attempts []Attempt `json:"attempts"`
+	Fix      string    `json:"fix,omitempty"`
+	Note     string    `json:"note,omitempty"`
 }
 
 // Attempt is one bind another process tried on an audited socket's port:
@@ -255,6 +261,13 @@ func (s AuditSocket) consistent() error {
 		}
 		took = took || at.Took()
 		unreached = unreached || at.Outcome == Unreached
+	}
+	if e := s.Exposure; e != nil {
+		want := map[SocketVerdict][]Who{Exclusive: {WhoNone}, SocketUnreached: {WhoUnknown},
+			Hijackable: {WhoAnyUser, WhoSameUser, WhoPrivileged}}[s.Verdict]
+		if !slices.Contains(want, e.Who) {
+			return fmt.Errorf("%s, but who can take it is %q", s.Verdict, e.Who)
+		}
 	}
 	switch {
 	case s.Verdict == Exclusive && took:

@@ -52,6 +52,9 @@ func (a *attacker) stop() {
 func (a *attacker) audit(s inventory.Socket) matrix.AuditSocket {
 	out := matrix.AuditSocket{Proto: s.Proto, Address: s.Local, Family: s.Family, PID: s.PID(),
 		Command: s.Command, User: s.User, Attempts: []matrix.Attempt{}, Note: s.Unknown}
+	if s.UID >= 0 {
+		out.UID = &s.UID
+	}
 	for _, b := range plan(s.Family, s.Local.Addr()) {
 		for _, opt := range matrix.Options() {
 			if !sock.OptionExists(opt) {
@@ -66,6 +69,7 @@ func (a *attacker) audit(s inventory.Socket) matrix.AuditSocket {
 	if out.Verdict == matrix.Hijackable {
 		out.Fix = fixFor(hostOS(), out)
 	}
+	out.Exposure = a.exposure(s, &out) // may add attempts as Stranger (severity.go)
 	return out
 }
 
