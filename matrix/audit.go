@@ -67,7 +67,10 @@ type AuditSocket struct {
 	// UID is the user that created the socket, as the kernel records it
 	// (Linux: sock_diag), when known: for a daemon that binds as root and
 	// then drops privileges it is root's.
-	UID     *int          `json:"uid,omitempty"`
+	UID *int `json:"uid,omitempty"`
+	// Inode tells apart sockets on one address (a server's per-thread
+	// SO_REUSEPORT sockets), where the OS names one.
+	Inode   uint64        `json:"inode,omitempty"`
 	Verdict SocketVerdict `json:"verdict"`
 	// Exposure says who can take the socket's traffic: the severity.
 	Exposure *Exposure `json:"exposure,omitempty"`
@@ -132,6 +135,9 @@ const (
 	RestartOK        RestartVerdict = "ok"
 	RestartFailed    RestartVerdict = "failed"
 	RestartUnreached RestartVerdict = "unreached" // TIME_WAIT could not be proven, so nothing was shown
+	// RestartNotApplicable: the server has no TCP listener; TIME_WAIT,
+	// which the check is about, holds TCP ports only.
+	RestartNotApplicable RestartVerdict = "not-applicable"
 
 	AuditExclusive     AuditVerdict = "exclusive"      // every socket exclusive, and the restart worked when asked
 	AuditHijackable    AuditVerdict = "hijackable"     // some socket can be taken over
@@ -141,7 +147,7 @@ const (
 
 var (
 	socketVerdicts  = []SocketVerdict{Exclusive, Hijackable, SocketUnreached}
-	restartVerdicts = []RestartVerdict{RestartOK, RestartFailed, RestartUnreached}
+	restartVerdicts = []RestartVerdict{RestartOK, RestartFailed, RestartUnreached, RestartNotApplicable}
 	auditVerdicts   = []AuditVerdict{AuditExclusive, AuditHijackable, AuditRestartFailed, AuditIncomplete}
 )
 

@@ -8,42 +8,59 @@ import (
 	"github.com/bindmatrix/bindmatrix/matrix"
 )
 
-// The renderings of an audit: what was audited, each socket's verdict with
-// the attempts that took (or could take) its traffic, the fix, and the
-// restart check.
+// The renderings of an audit: what was audited, each socket's verdict
+// with who can take it, the attempts that took (or could take) its
+// traffic, the fix, and the restart check.
 
 func (text) Audit(w io.Writer, a *matrix.Audit) error {
 	p := &printer{w: w}
 	p.f("audit of %s on %s\n", targetLine(a.Target), platformLine(a.Platform))
 	for _, s := range a.Sockets {
-		p.f("\n%s\n", socketLine(s))
-		took, quiet, refused := sortAttempts(s.Attempts)
-		if len(took) > 0 {
-			p.f("  took, or could take, its traffic:\n")
-			for _, at := range took {
-				p.f("    %s\n", attemptLine(at))
+		p.f("\n%s\n", socketLine(s, a.Sockets))
+		if e := s.Exposure; e != nil && s.Verdict == matrix.Hijackable {
+			p.f("  who can take it: %s\n    why: %s\n", exposureLine(e), e.Why)
+			if e.Checked != "" {
+				p.f("    checked: %s\n", e.Checked)
 			}
 		}
-		if len(quiet) > 0 {
-			p.f("  bound, but received none of the test traffic:\n")
-			for _, at := range quiet {
-				p.f("    %s\n", attemptLine(at))
+		if per := perUser(s.Attempts); per != "" {
+			p.f("  per user: %s\n", per)
+		}
+		g := sortAttempts(s)
+		blocks := []struct {
+			title string
+			ats   []matrix.Attempt
+		}{
+			{"took its traffic:", g.took},
+			{"bound, so it could take its traffic (delivery not measured):", g.unmeasured},
+			{"bound, but received none of the test traffic:", g.quiet},
+		}
+		for _, b := range blocks {
+			if len(b.ats) == 0 {
+				continue
+			}
+			p.f("  %s\n", b.title)
+			for _, at := range b.ats {
+				p.f("    %s\n", attemptLine(at, a.Target))
 			}
 		}
-		if len(refused) > 0 {
-			p.f("  refused: %s\n", outcomeCounts(refused))
+		if len(g.byDesign) > 0 {
+			p.f("  wildcard binds beside it received none, as the kernel gives the more specific socket its traffic: %s\n", bindList(g.byDesign))
 		}
-		for i, at := range unmade(s.Attempts) {
+		if len(g.refused) > 0 {
+			p.f("  refused: %s\n", outcomeCounts(g.refused))
+		}
+		for i, at := range g.unmade {
 			if i == 0 {
 				p.f("  could not be made:\n")
 			}
-			p.f("    %s\n", attemptLine(at))
+			p.f("    %s\n", attemptLine(at, a.Target))
 		}
 		if s.Fix != "" {
-			p.f("  fix: %s\n", clean(s.Fix))
+			p.f("  fix: %s\n", s.Fix)
 		}
 		if s.Note != "" {
-			p.f("  note: %s\n", clean(s.Note))
+			p.f("  note: %s\n", cleanLines(s.Note, "    "))
 		}
 	}
 	if r := a.Restart; r != nil {
@@ -53,7 +70,7 @@ func (text) Audit(w io.Writer, a *matrix.Audit) error {
 		}
 	}
 	if a.Note != "" {
-		p.f("\nnote: %s\n", clean(a.Note))
+		p.f("\nnote: %s\n", cleanLines(a.Note, "  "))
 	}
 	p.f("\n%s\n", auditVerdictLine(a))
 	return p.err
@@ -64,7 +81,17 @@ func (markdown) Audit(w io.Writer, a *matrix.Audit) error {
 	p.f("## bindmatrix audit of %s\n\n", mdEscape(targetLine(a.Target)))
 	p.f("**%s**\n\n%s.\n", auditVerdictLine(a), mdEscape(platformLine(a.Platform)))
 	for _, s := range a.Sockets {
-		p.f("\n### %s\n\n", mdEscape(socketLine(s)))
+		p.f("\n### %s\n\n", mdEscape(socketLine(s, a.Sockets)))
+		if e := s.Exposure; e != nil && s.Verdict == matrix.Hijackable {
+			p.f("**Who can take it:** %s. %s.", mdEscape(exposureLine(e)), mdEscape(strings.TrimSuffix(upperFirst(e.Why), ".")))
+			if e.Checked != "" {
+				p.f(" Checked: %s.", mdEscape(e.Checked))
+			}
+			p.f("\n\n")
+		}
+		if per := perUser(s.Attempts); per != "" {
+			p.f("Per user: %s.\n\n", mdEscape(per))
+		}
 		if s.Fix != "" {
 			p.f("**Fix:** %s\n\n", mdEscape(s.Fix))
 		}
@@ -73,7 +100,7 @@ func (markdown) Audit(w io.Writer, a *matrix.Audit) error {
 		}
 		p.f("| address | family | option | user | outcome | delivery |\n|---|---|---|---|---|---|\n")
 		for _, at := range s.Attempts {
-			p.f("| %s | %s | %s | %s | %s | %s |\n", at.Address, at.Family, at.Option, mdEscape(at.User), at.Outcome, mdEscape(deliveryText(at)))
+			p.f("| %s | %s | %s | %s | %s | %s |\n", at.Address, at.Family, at.Option, mdEscape(at.User), at.Outcome, mdEscape(deliveryText(at, a.Target)))
 		}
 	}
 	if r := a.Restart; r != nil {
@@ -95,12 +122,20 @@ func (junit) Audit(w io.Writer, a *matrix.Audit) error {
 	for _, s := range a.Sockets {
 		var out strings.Builder
 		for _, at := range s.Attempts {
-			out.WriteString(attemptLine(at) + "\n")
+			out.WriteString(attemptLine(at, a.Target) + "\n")
 		}
-		tc := junitCase{Name: fmt.Sprintf("%s %s", s.Proto, s.Address), Classname: suite.Name, SystemOut: out.String()}
+		name := fmt.Sprintf("%s %s", s.Proto, s.Address)
+		if sharesAddress(s, a.Sockets) && s.Inode != 0 {
+			name += fmt.Sprintf(" inode %d", s.Inode)
+		}
+		tc := junitCase{Name: name, Classname: suite.Name, SystemOut: out.String()}
 		switch s.Verdict {
 		case matrix.Hijackable:
-			tc.Failure = &junitMessage{Message: "hijackable", Text: s.Fix}
+			msg := "hijackable"
+			if e := s.Exposure; e != nil {
+				msg += " by " + e.Who.Words(e.Owner)
+			}
+			tc.Failure = &junitMessage{Message: msg, Text: s.Fix}
 			suite.Failures++
 		case matrix.SocketUnreached:
 			tc.Skipped = &junitMessage{Message: "unreached: some attempts could not be made"}
@@ -158,7 +193,10 @@ func shellQuote(args []string) string {
 	return strings.Join(quoted, " ")
 }
 
-func socketLine(s matrix.AuditSocket) string {
+// socketLine heads a socket's block; a socket that shares its address
+// with another audited one (a server's per-thread SO_REUSEPORT sockets)
+// shows its inode, which tells them apart.
+func socketLine(s matrix.AuditSocket, all []matrix.AuditSocket) string {
 	owner := "owner unknown"
 	if s.PID != 0 {
 		owner = fmt.Sprintf("%s (pid %d)", s.Command, s.PID)
@@ -166,44 +204,141 @@ func socketLine(s matrix.AuditSocket) string {
 	if s.User != "" {
 		owner += ", user " + s.User
 	}
+	if sharesAddress(s, all) && s.Inode != 0 {
+		owner += fmt.Sprintf(", inode %d", s.Inode)
+	}
 	return fmt.Sprintf("%s %s (%s), %s: %s", s.Proto, s.Address, s.Family, clean(owner), strings.ToUpper(string(s.Verdict)))
 }
 
-func attemptLine(at matrix.Attempt) string {
-	line := fmt.Sprintf("%s %s %s as %s: %s", at.Address, at.Family, at.Option, clean(at.User), at.Outcome)
-	if d := deliveryText(at); d != "" {
-		line += ", " + d
+func sharesAddress(s matrix.AuditSocket, all []matrix.AuditSocket) bool {
+	n := 0
+	for _, o := range all {
+		if o.Proto == s.Proto && o.Address == s.Address {
+			n++
+		}
 	}
-	if at.Outcome == matrix.Unreached && at.Note != "" {
-		line += " (" + clean(at.Note) + ")"
+	return n > 1
+}
+
+// exposureLine says who can take a socket, and whether attempts as other
+// users bore that out.
+func exposureLine(e *matrix.Exposure) string {
+	line := e.Who.Words(e.Owner)
+	switch e.Check {
+	case matrix.Confirmed:
+		line += ", confirmed by attempts as another user"
+	case matrix.Contradicted:
+		line += fmt.Sprintf(", as attempts as another user showed (the rules alone say %s)", e.Derived.Words(e.Owner))
+	default:
+		line += ", by the rules (not confirmed)"
 	}
 	return line
 }
 
-func deliveryText(at matrix.Attempt) string {
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// perUser is each user's verdict, where attempts ran as more than one:
+// "as same: hijackable; as nobody: exclusive".
+func perUser(ats []matrix.Attempt) string {
+	var users []string
+	verdict := map[string]matrix.SocketVerdict{}
+	for _, at := range ats {
+		v, seen := verdict[at.User]
+		if !seen {
+			users = append(users, at.User)
+			v = matrix.Exclusive
+		}
+		switch {
+		case at.Took():
+			v = matrix.Hijackable
+		case at.Outcome == matrix.Unreached && v == matrix.Exclusive:
+			v = matrix.SocketUnreached
+		}
+		verdict[at.User] = v
+	}
+	if len(users) < 2 {
+		return ""
+	}
+	var parts []string
+	for _, u := range users {
+		parts = append(parts, fmt.Sprintf("as %s: %s", u, verdict[u]))
+	}
+	return strings.Join(parts, "; ")
+}
+
+func attemptLine(at matrix.Attempt, t matrix.AuditTarget) string {
+	line := fmt.Sprintf("%s %s %s as %s: %s", at.Address, at.Family, at.Option, at.User, at.Outcome)
+	if d := deliveryText(at, t); d != "" {
+		line += ", " + d
+	}
+	if at.Outcome == matrix.Unreached && at.Note != "" {
+		line += " (" + at.Note + ")"
+	}
+	return clean(line)
+}
+
+// deliveryText is what the test traffic showed, or why none was sent.
+func deliveryText(at matrix.Attempt, t matrix.AuditTarget) string {
 	switch {
 	case at.Delivery != nil:
 		return fmt.Sprintf("received %d of %d sent", at.Delivery.Second, at.Delivery.Sent)
-	case at.Outcome == matrix.OK:
-		return "delivery not measured"
+	case at.Outcome != matrix.OK:
+		return ""
+	case at.Note != "":
+		return "delivery not measured: " + strings.TrimPrefix(at.Note, "no delivery check: ")
+	case !t.Deliver:
+		return "delivery not measured: no test traffic was asked for (-deliver sends it to a server the audit did not start)"
 	}
-	return ""
+	return "delivery not measured"
 }
 
-// sortAttempts splits attempts into those that took traffic (or could),
-// those that bound but got none of the test traffic, and the rest.
-func sortAttempts(all []matrix.Attempt) (took, quiet, refused []matrix.Attempt) {
-	for _, at := range all {
+// attemptGroups are a socket's attempts as the text shows them.
+type attemptGroups struct {
+	took       []matrix.Attempt // received some of the test traffic
+	unmeasured []matrix.Attempt // bound; no count, so they could take traffic
+	quiet      []matrix.Attempt // bound, and received none of the test traffic
+	// byDesign are wildcard binds beside a socket on a specific address
+	// that received none: the kernel gives the more specific socket the
+	// traffic, so they are expected, not findings.
+	byDesign []matrix.Attempt
+	refused  []matrix.Attempt
+	unmade   []matrix.Attempt
+}
+
+func sortAttempts(s matrix.AuditSocket) attemptGroups {
+	var g attemptGroups
+	for _, at := range s.Attempts {
 		switch {
-		case at.Took():
-			took = append(took, at)
-		case at.Outcome == matrix.OK:
-			quiet = append(quiet, at)
-		case at.Outcome != matrix.Unreached:
-			refused = append(refused, at)
+		case at.Outcome == matrix.Unreached:
+			g.unmade = append(g.unmade, at)
+		case at.Outcome != matrix.OK:
+			g.refused = append(g.refused, at)
+		case at.Delivery == nil:
+			g.unmeasured = append(g.unmeasured, at)
+		case at.Delivery.Second > 0:
+			g.took = append(g.took, at)
+		case at.Address.Addr().IsUnspecified() && !s.Address.Addr().IsUnspecified():
+			g.byDesign = append(g.byDesign, at)
+		default:
+			g.quiet = append(g.quiet, at)
 		}
 	}
-	return took, quiet, refused
+	return g
+}
+
+// bindList names attempts briefly: "0.0.0.0 SO_REUSEPORT as same, [::]
+// SO_REUSEPORT as same (2 attempts)".
+func bindList(ats []matrix.Attempt) string {
+	var names []string
+	for _, at := range ats {
+		names = append(names, fmt.Sprintf("%s %s as %s", at.Address.Addr(), at.Option, at.User))
+	}
+	return fmt.Sprintf("%s (%s)", strings.Join(names, ", "), plural(len(ats), "attempt"))
 }
 
 // outcomeCounts spells how many attempts came to each outcome: "12
@@ -224,18 +359,8 @@ func outcomeCounts(ats []matrix.Attempt) string {
 	return fmt.Sprintf("%s: %s", plural(len(ats), "attempt"), strings.Join(parts, ", "))
 }
 
-func unmade(all []matrix.Attempt) []matrix.Attempt {
-	var out []matrix.Attempt
-	for _, at := range all {
-		if at.Outcome == matrix.Unreached {
-			out = append(out, at)
-		}
-	}
-	return out
-}
-
 func restartLine(r *matrix.Restart) string {
-	line := fmt.Sprintf("restart: %s", r.Verdict)
+	line := "restart: " + strings.ReplaceAll(string(r.Verdict), "-", " ")
 	switch {
 	case r.TimeWait == 1:
 		line += " with 1 TIME_WAIT entry on the port"
@@ -267,8 +392,12 @@ func auditVerdictLine(a *matrix.Audit) string {
 		return "VERDICT: INCOMPLETE (something could not be tried or proven; see above)"
 	}
 	line := fmt.Sprintf("VERDICT: EXCLUSIVE (no other process could take the traffic of any of %s", plural(len(a.Sockets), "socket"))
-	if a.Restart != nil {
+	switch {
+	case a.Restart == nil:
+	case a.Restart.Verdict == matrix.RestartOK:
 		line += "; the restart worked"
+	case a.Restart.Verdict == matrix.RestartNotApplicable:
+		line += "; no restart check: the server has no TCP listener"
 	}
 	return line + ")"
 }

@@ -51,7 +51,7 @@ func (a *attacker) stop() {
 // audit makes every attempt against s and concludes its verdict.
 func (a *attacker) audit(s inventory.Socket) matrix.AuditSocket {
 	out := matrix.AuditSocket{Proto: s.Proto, Address: s.Local, Family: s.Family, PID: s.PID(),
-		Command: s.Command, User: s.User, Attempts: []matrix.Attempt{}, Note: s.Unknown}
+		Command: s.Command, User: s.User, Inode: s.Inode, Attempts: []matrix.Attempt{}, Note: s.Unknown}
 	if s.UID >= 0 {
 		out.UID = &s.UID
 	}
@@ -119,6 +119,12 @@ func (a *attacker) attempt(s inventory.Socket, b bind, opt matrix.Option, user s
 	switch {
 	case err != nil:
 		at.Note = err.Error()
+	case t.Stopped != nil && t.Received[0] == 0 && t.Sent >= a.count:
+		// Sending stalled on the audited socket (a server that does not
+		// accept fills its backlog), not on the newcomer, which got none:
+		// as many as a full round sent with none of it is a "none".
+		at.Delivery = &matrix.AttemptDelivery{Sent: t.Sent, Second: 0}
+		at.Note = t.Note(to, "the newcomer")
 	case t.Stopped != nil:
 		at.Note = t.Note(to, "the newcomer")
 	default:

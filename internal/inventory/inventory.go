@@ -27,6 +27,10 @@ type Socket struct {
 	Command string // the first holder's command name
 	UID     int    // -1 when unknown
 	User    string
+	// Inode is the socket's inode where the OS names one (Linux): what
+	// tells apart the sockets of a server that opens one per thread on
+	// the same address (SO_REUSEPORT).
+	Inode uint64
 	// Unknown says why the owner is not known, when it is not.
 	Unknown string
 	// Merged says the socket is rows of several processes on one address:

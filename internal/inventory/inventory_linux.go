@@ -43,7 +43,7 @@ func List(f Filter) ([]Socket, error) {
 	var out []Socket
 	for _, e := range entries {
 		proto, _ := matrix.ParseProto(e.Proto)
-		s := Socket{Proto: proto, Local: e.Local, Family: familyOf(e.Local, e.DualStack), UID: e.UID, User: userName(e.UID)}
+		s := Socket{Proto: proto, Local: e.Local, Family: familyOf(e.Local, e.DualStack), UID: e.UID, User: userName(e.UID), Inode: e.Inode}
 		s.PIDs = holders[e.Inode]
 		switch {
 		case len(s.PIDs) > 0:
