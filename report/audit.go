@@ -228,7 +228,7 @@ func exposureLine(e *matrix.Exposure) string {
 	case matrix.Confirmed:
 		line += ", confirmed by attempts as another user"
 	case matrix.Contradicted:
-		line += fmt.Sprintf(", as attempts as another user showed (the rules alone say %s)", e.Derived.Words(e.Owner))
+		line += fmt.Sprintf(", the worse of what the rules say (%s) and what attempts as another user showed", e.Derived.Words(e.Owner))
 	default:
 		line += ", by the rules (not confirmed)"
 	}

@@ -66,9 +66,11 @@ func Derive(platform string, s matrix.AuditSocket, uid, unprivStart int, source 
 
 // Confirm puts the derivation to the attempts of s made as other users:
 // an unprivileged user other than the owner that took the traffic shows
-// "any user"; one that tried the same takeovers and was refused rules it
-// out. auditorUID is whom the attempts of user "same" ran as, uidOf names
-// other users' uids.
+// "any user", whatever the rules said; one that tried the same takeovers
+// and was refused confirms a narrower derivation, and contradicts "any
+// user" without lowering it (the worse of the two stands). uid is the
+// socket's creator (-1 unknown), auditorUID whom the attempts of user
+// "same" ran as; uidOf names other users' uids.
 func Confirm(s matrix.AuditSocket, derived matrix.Who, uid, auditorUID int, uidOf func(string) (int, bool)) (matrix.Who, matrix.Confirmation, string) {
 	if derived == matrix.WhoNone || derived == matrix.WhoUnknown {
 		return derived, matrix.NotConfirmed, ""
@@ -138,10 +140,11 @@ func Confirm(s matrix.AuditSocket, derived matrix.Who, uid, auditorUID int, uidO
 		}
 		return derived, matrix.Confirmed, text
 	case otherTried:
-		if uid > 0 {
-			return matrix.WhoSameUser, matrix.Contradicted, text
-		}
-		return matrix.WhoPrivileged, matrix.Contradicted, text
+		// Refused where the rules let any user in: something on the port
+		// changed between the attempts (a server opening its sockets), or
+		// the rules are wrong here. Either way a refusal never lowers the
+		// severity; it is reported as a contradiction.
+		return derived, matrix.Contradicted, text
 	}
 	return derived, matrix.NotConfirmed, ""
 }

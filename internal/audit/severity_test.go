@@ -85,7 +85,7 @@ func TestConfirmWhoCanTakeIt(t *testing.T) {
 		{"nobody was refused www's, www took it", as(as(reuseport, "www", matrix.OK, 7), "nobody", inuse, 0), matrix.WhoSameUser, 33, 0, matrix.WhoSameUser, matrix.Confirmed, "as nobody"},
 		{"nobody was refused www's, www not tried", as(reuseport, "nobody", inuse, 0), matrix.WhoSameUser, 33, 0, matrix.WhoSameUser, matrix.Confirmed, "no attempt ran as the owner"},
 		{"nobody took what the rules keep to root", as(reuseport, "nobody", matrix.OK, 5), matrix.WhoPrivileged, 0, 0, matrix.WhoAnyUser, matrix.Contradicted, "took 5 of 16"},
-		{"nobody was refused what the rules open to all", as(udp, "nobody", inuse, 0), matrix.WhoAnyUser, 0, 0, matrix.WhoPrivileged, matrix.Contradicted, "bind:EADDRINUSE"},
+		{"nobody was refused what the rules open to all", as(udp, "nobody", inuse, 0), matrix.WhoAnyUser, 0, 0, matrix.WhoAnyUser, matrix.Contradicted, "bind:EADDRINUSE"},
 		{"a non-root auditor of another user's socket", udp, matrix.WhoAnyUser, 0, 1000, matrix.WhoAnyUser, matrix.Confirmed, "as same"},
 		{"only the owner tried", reuseport, matrix.WhoSameUser, 33, 33, matrix.WhoSameUser, matrix.NotConfirmed, ""},
 		{"owner unknown", as(udp, "nobody", matrix.OK, 16), matrix.WhoAnyUser, -1, 0, matrix.WhoAnyUser, matrix.NotConfirmed, ""},
