@@ -22,8 +22,12 @@ import (
 // audit run as root makes the takeovers that worked again as nobody, so
 // that "any user" is shown, not only said.
 
-// Stranger is the unprivileged user a root audit confirms "any user" as.
+// Stranger is the unprivileged user a root audit confirms "any user" as;
+// for a socket of nobody's own (memcached drops to it before it binds),
+// the next of strangers that exists.
 const Stranger = "nobody"
+
+var strangers = []string{Stranger, "daemon"}
 
 // Derive says who can take s's traffic on platform from the rules of that
 // OS, and why: uid is the socket's creator (-1 unknown), unprivStart the
@@ -150,8 +154,9 @@ func Confirm(s matrix.AuditSocket, derived matrix.Who, uid, auditorUID int, uidO
 }
 
 // exposure derives and confirms who can take s's traffic. A root audit of
-// a hijackable socket first makes its takeovers again as Stranger, where
-// that user exists and is not the socket's owner, unless -as made them.
+// a hijackable socket first makes its takeovers again as an unprivileged
+// user who is not its owner (Stranger, or the next of strangers), unless
+// -as made them.
 func (a *attacker) exposure(s inventory.Socket, out *matrix.AuditSocket) *matrix.Exposure {
 	start, source := host.UnprivilegedPortStart()
 	e := &matrix.Exposure{Owner: s.User, UnprivilegedPortStart: start}
@@ -167,7 +172,7 @@ func (a *attacker) exposure(s inventory.Socket, out *matrix.AuditSocket) *matrix
 	return e
 }
 
-// tryAsStranger makes the takeovers of out again as Stranger, appending
+// tryAsStranger makes the takeovers of out again as a stranger, appending
 // those attempts; it says why it cannot, when it cannot.
 func (a *attacker) tryAsStranger(s inventory.Socket, out *matrix.AuditSocket) string {
 	switch {
@@ -175,28 +180,32 @@ func (a *attacker) tryAsStranger(s inventory.Socket, out *matrix.AuditSocket) st
 		return "not confirmed: Windows starts no process as another account without its password"
 	case os.Geteuid() != 0:
 		return fmt.Sprintf("not confirmed: only root can make attempts as another user (running as uid %d); as root the audit tries as %s", os.Geteuid(), Stranger)
-	case slices.Contains(a.users, Stranger):
-		return "" // -as made them
 	case s.UID < 0:
 		return "not confirmed: the socket's owner is not known, so no other user can be told from it"
 	}
-	uid, ok := uidOf(Stranger)
-	switch {
-	case !ok:
-		return fmt.Sprintf("not confirmed: this machine has no user %s to try as", Stranger)
-	case uid == s.UID:
-		return fmt.Sprintf("not confirmed: the socket is %s's own; give -as with another unprivileged user", Stranger)
-	}
-	if a.helpers[Stranger] == nil {
-		h, err := child.Start(child.UserNamed(Stranger))
-		if err != nil {
-			return fmt.Sprintf("not confirmed: starting a helper as %s: %v", Stranger, err)
+	stranger := ""
+	for _, name := range strangers {
+		if uid, ok := uidOf(name); ok && uid != s.UID && uid != 0 {
+			stranger = name
+			break
 		}
-		a.helpers[Stranger] = h
+	}
+	switch {
+	case stranger == "":
+		return fmt.Sprintf("not confirmed: this machine has none of %s to try as, other than the socket's owner; give -as with an unprivileged user", strings.Join(strangers, ", "))
+	case slices.Contains(a.users, stranger):
+		return "" // -as made them
+	}
+	if a.helpers[stranger] == nil {
+		h, err := child.Start(child.UserNamed(stranger))
+		if err != nil {
+			return fmt.Sprintf("not confirmed: starting a helper as %s: %v", stranger, err)
+		}
+		a.helpers[stranger] = h
 	}
 	for _, at := range slices.Clone(out.Attempts) {
-		if at.Took() && at.User != Stranger {
-			out.Attempts = append(out.Attempts, a.attempt(s, bind{at.Family, at.Address.Addr()}, at.Option, Stranger))
+		if at.Took() && at.User != stranger {
+			out.Attempts = append(out.Attempts, a.attempt(s, bind{at.Family, at.Address.Addr()}, at.Option, stranger))
 		}
 	}
 	return ""
