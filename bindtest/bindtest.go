@@ -25,6 +25,8 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"os/user"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -109,7 +111,10 @@ func auditSocket(proto matrix.Proto, at netip.AddrPort, conn any) (*matrix.Audit
 	// The socket is this process's: saying so keeps the helpers' own
 	// sockets on the port from being taken for it, and it for another
 	// program's.
-	s := inventory.Socket{Proto: proto, Local: at, Family: fam, PIDs: []int{os.Getpid()}, UID: -1, Command: "this test"}
+	s := inventory.Socket{Proto: proto, Local: at, Family: fam, PIDs: []int{os.Getpid()}, UID: os.Geteuid(), Command: "this test"}
+	if u, err := user.LookupId(strconv.Itoa(s.UID)); err == nil && s.UID >= 0 { // Windows has no uid: -1
+		s.User = u.Username
+	}
 	a, err := audit.Sockets([]inventory.Socket{s}, audit.Options{Deliver: true})
 	if err == nil {
 		kind := map[matrix.Proto]string{matrix.TCP: "TCP listener", matrix.UDP: "UDP socket"}[proto]
