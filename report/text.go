@@ -56,6 +56,19 @@ type printer struct {
 	err error
 }
 
+// Escape is s with its control characters escaped, line breaks too: a
+// value from input put into a line a command lays out itself.
+func Escape(s string) string { return clean(s) }
+
+// Printf is fmt.Fprintf with every string, error and Stringer among args
+// escaped as the renderings escape them: for the lines a command prints
+// itself that quote input (a kernel of an observation, a path given).
+func Printf(w io.Writer, format string, args ...any) error {
+	p := &printer{w: w}
+	p.f(format, args...)
+	return p.err
+}
+
 // f prints args through format with every control character in them
 // escaped (clean): a report's lines and their layout come from the format
 // alone, so no value read from a file or a server (a kernel string, a

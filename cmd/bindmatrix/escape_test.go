@@ -5,6 +5,8 @@ import (
 	"context"
 	"strings"
 	"testing"
+
+	"github.com/bindmatrix/bindmatrix/report"
 )
 
 // TestErrorsEscapeWhatTheyQuote: an error that quotes input (a file name,
@@ -22,5 +24,16 @@ func TestErrorsEscapeWhatTheyQuote(t *testing.T) {
 		if code != exitBadInput || strings.ContainsAny(stderr.String(), "\x1b\r") || !strings.Contains(stderr.String(), `x\x1b[2K\rVERDICT`) {
 			t.Errorf("%q: exit %d, stderr %q; want exit 2 and the value escaped", args, code, stderr.String())
 		}
+	}
+}
+
+// TestPrintfEscapesItsValues: the lines commands lay out themselves (the
+// multi-kernel summary quotes -kernel paths, accept an observation's
+// kernel) escape what they quote, as the renderings do.
+func TestPrintfEscapesItsValues(t *testing.T) {
+	var b bytes.Buffer
+	report.Printf(&b, "wrote %s: %d cells from %s %s %s", "x.txt", 3, "linux", "6.1\x1b[2K\rVERDICT: AGREE", "amd64")
+	if strings.ContainsAny(b.String(), "\x1b\r") {
+		t.Errorf("printed %q", b.String())
 	}
 }
