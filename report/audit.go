@@ -152,6 +152,9 @@ func (junit) Audit(w io.Writer, a *matrix.Audit) error {
 		case matrix.RestartUnreached:
 			tc.Skipped = &junitMessage{Message: "unreached: " + r.Note}
 			suite.Skipped++
+		case matrix.RestartNotApplicable:
+			tc.Skipped = &junitMessage{Message: "not applicable: " + r.Note}
+			suite.Skipped++
 		}
 		suite.Cases = append(suite.Cases, tc)
 	}

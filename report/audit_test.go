@@ -116,3 +116,23 @@ func TestCommandHeaderQuotesItsArguments(t *testing.T) {
 		}
 	}
 }
+
+// TestRestartNotApplicable: a server with no TCP listener has nothing a
+// restart could trip on; the renderings say so, and the verdict stays
+// exclusive.
+func TestRestartNotApplicable(t *testing.T) {
+	a := &matrix.Audit{Schema: matrix.AuditSchema, Platform: matrix.Platform{Name: "linux"},
+		Sockets: []matrix.AuditSocket{{Proto: matrix.UDP, Address: netip.MustParseAddrPort("127.0.0.1:5353"), Verdict: matrix.Exclusive, Attempts: []matrix.Attempt{}}},
+		Restart: &matrix.Restart{Verdict: matrix.RestartNotApplicable, Note: "the server has no TCP listener"}}
+	a.Conclude()
+	var txt, xml bytes.Buffer
+	text{}.Audit(&txt, a)
+	junit{}.Audit(&xml, a)
+	if a.Verdict != matrix.AuditExclusive || !strings.Contains(txt.String(), "restart: not applicable; the server has no TCP listener") ||
+		!strings.Contains(txt.String(), "no restart check: the server has no TCP listener") || strings.Contains(txt.String(), "the restart worked") {
+		t.Errorf("verdict %s:\n%s", a.Verdict, txt.String())
+	}
+	if !strings.Contains(xml.String(), `<skipped message="not applicable: the server has no TCP listener">`) {
+		t.Errorf("junit:\n%s", xml.String())
+	}
+}
