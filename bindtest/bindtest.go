@@ -24,6 +24,9 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
+	"os/user"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -105,8 +108,19 @@ func auditSocket(proto matrix.Proto, at netip.AddrPort, conn any) (*matrix.Audit
 	if at.Addr().Is4In6() {
 		at = netip.AddrPortFrom(at.Addr().Unmap(), at.Port())
 	}
-	s := inventory.Socket{Proto: proto, Local: at, Family: fam, UID: -1, Command: "this test"}
-	return audit.Sockets([]inventory.Socket{s}, audit.Options{Deliver: true})
+	// The socket is this process's: saying so keeps the helpers' own
+	// sockets on the port from being taken for it, and it for another
+	// program's.
+	s := inventory.Socket{Proto: proto, Local: at, Family: fam, PIDs: []int{os.Getpid()}, UID: os.Geteuid(), Command: "this test"}
+	if u, err := user.LookupId(strconv.Itoa(s.UID)); err == nil && s.UID >= 0 { // Windows has no uid: -1
+		s.User = u.Username
+	}
+	a, err := audit.Sockets([]inventory.Socket{s}, audit.Options{Deliver: true})
+	if err == nil {
+		kind := map[matrix.Proto]string{matrix.TCP: "TCP listener", matrix.UDP: "UDP socket"}[proto]
+		a.Target.Socket = fmt.Sprintf("this test's %s on %s", kind, at)
+	}
+	return a, err
 }
 
 // v6Only asks the socket itself whether it is IPv6-only: Go's net package

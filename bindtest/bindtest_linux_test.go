@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/bindmatrix/bindmatrix/matrix"
 )
 
 // TestExclusiveFailsOnASharedPort: a Linux listener that set SO_REUSEPORT
@@ -30,6 +32,47 @@ func TestExclusiveFailsOnASharedPort(t *testing.T) {
 	for _, want := range []string{"HIJACKABLE", "SO_REUSEPORT as same: ok, received", "fix: drop SO_REUSEPORT"} {
 		if !rec.failed || !strings.Contains(rec.msg, want) {
 			t.Errorf("Exclusive on a SO_REUSEPORT listener: failed=%v, without %q in:\n%s", rec.failed, want, rec.msg)
+		}
+	}
+	for _, never := range []string{"another program", "audit of ``"} {
+		if strings.Contains(rec.msg, never) {
+			t.Errorf("Exclusive's report says %q:\n%s", never, rec.msg)
+		}
+	}
+}
+
+// TestTheTestsOwnListenerGetsTheDeliveryCheck: the test's own listener is
+// the socket under audit, never "another program's socket"; the SO_REUSEPORT
+// bind of its very address joins its group, so the delivery check must run
+// and count a share (it was skipped, 4 runs of 4, when the helper's socket
+// was listed before the test's and taken for it).
+func TestTheTestsOwnListenerGetsTheDeliveryCheck(t *testing.T) {
+	lc := net.ListenConfig{Control: func(network, address string, c syscall.RawConn) error {
+		var err error
+		c.Control(func(fd uintptr) { err = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEPORT, 1) })
+		return err
+	}}
+	for range 4 {
+		ln, err := lc.Listen(context.Background(), "tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := Audit(ln)
+		ln.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		same := ln.Addr().(*net.TCPAddr).AddrPort()
+		for _, at := range a.Sockets[0].Attempts {
+			if strings.Contains(at.Note, "another program") {
+				t.Errorf("%s %s: %s", at.Address, at.Option, at.Note)
+			}
+			if at.User == "same" && at.Address == same && at.Option == matrix.ReusePort && (at.Delivery == nil || at.Delivery.Second == 0) {
+				t.Errorf("%s %s: no share counted (%+v): %s", at.Address, at.Option, at.Delivery, at.Note)
+			}
+		}
+		if got := a.Target.Socket; !strings.Contains(got, same.String()) {
+			t.Errorf("target names %q, want this test's listener %s", got, same)
 		}
 	}
 }

@@ -48,6 +48,9 @@ type AuditTarget struct {
 	Proto   string   `json:"proto,omitempty"`
 	PID     int      `json:"pid,omitempty"`
 	Command []string `json:"command,omitempty"`
+	// Socket names a socket its holder handed over (bindtest: the test's
+	// own listener), where no port, process or command was asked for.
+	Socket  string   `json:"socket,omitempty"`
 	Deliver bool     `json:"deliver"`         // test traffic was sent to confirm takeovers
 	Users   []string `json:"users,omitempty"` // the users attempts ran as
 	// Settle is how long a command's sockets stayed unchanged before the
@@ -58,19 +61,27 @@ type AuditTarget struct {
 // AuditSocket is one audited socket: a listening TCP socket or a bound UDP
 // one, its owner, and the attempts made against it.
 type AuditSocket struct {
-	Proto    Proto          `json:"proto"`
-	Address  netip.AddrPort `json:"address"`
-	Family   SocketFamily   `json:"family"`
-	PID      int            `json:"pid,omitempty"`
-	Command  string         `json:"command,omitempty"`
-	User     string         `json:"user,omitempty"`
-	Verdict  SocketVerdict  `json:"verdict"`
-	Attempts []Attempt      `json:"attempts"`
-	Fix      string         `json:"fix,omitempty"`
-	Note     string         `json:"note,omitempty"`
+	Proto   Proto          `json:"proto"`
+	Address netip.AddrPort `json:"address"`
+	Family  SocketFamily   `json:"family"`
+	PID     int            `json:"pid,omitempty"`
+	Command string         `json:"command,omitempty"`
+	User    string         `json:"user,omitempty"`
+	// UID is the user that created the socket (all of a group's members),
+	// as the kernel records it (Linux: sock_diag), when known: for a
+	// daemon that binds as root and then drops privileges it is root's.
+	UID *int `json:"uid,omitempty"`
 	// Inodes name the kernel sockets audited (Linux): one, or the members
-	// of a SO_REUSEPORT group of the server's, judged once.
-	Inodes []uint64 `json:"inodes,omitempty"`
+	// of a SO_REUSEPORT group of the server's, judged once. They tell
+	// apart sockets on one address (a server's per-thread sockets).
+	Inodes  []uint64      `json:"inodes,omitempty"`
+	Verdict SocketVerdict `json:"verdict"`
+	// Exposure says who can take the socket's traffic: the severity. A
+	// vanished socket has none, since nothing was audited.
+	Exposure *Exposure `json:"exposure,omitempty"`
+	Attempts []Attempt `json:"attempts"`
+	Fix      string    `json:"fix,omitempty"`
+	Note     string    `json:"note,omitempty"`
 	// Judged says how the verdict was reached where no attempt bound: from
 	// the socket's options, read without binding (a UDP socket of a server
 	// the audit did not start, without -deliver).
@@ -147,6 +158,9 @@ const (
 	RestartOK        RestartVerdict = "ok"
 	RestartFailed    RestartVerdict = "failed"
 	RestartUnreached RestartVerdict = "unreached" // TIME_WAIT could not be proven, so nothing was shown
+	// RestartNotApplicable: the server has no TCP listener; TIME_WAIT,
+	// which the check is about, holds TCP ports only.
+	RestartNotApplicable RestartVerdict = "not-applicable"
 
 	AuditExclusive     AuditVerdict = "exclusive"      // every socket exclusive, and the restart worked when asked
 	AuditHijackable    AuditVerdict = "hijackable"     // some socket can be taken over
@@ -156,7 +170,7 @@ const (
 
 var (
 	socketVerdicts  = []SocketVerdict{Exclusive, Hijackable, SocketUnreached, SocketVanished}
-	restartVerdicts = []RestartVerdict{RestartOK, RestartFailed, RestartUnreached}
+	restartVerdicts = []RestartVerdict{RestartOK, RestartFailed, RestartUnreached, RestartNotApplicable}
 	auditVerdicts   = []AuditVerdict{AuditExclusive, AuditHijackable, AuditRestartFailed, AuditIncomplete}
 )
 
@@ -216,9 +230,20 @@ func (a *Audit) Encode(w io.Writer) error {
 	return err
 }
 
-// DecodeAudit reads an audit document. Every defect, from broken JSON to an
-// unknown field or verdict, is an *InputError naming file:line:col.
+// MaxAuditSize bounds an audit document: a host's every serving socket,
+// each with a few dozen attempts per user, is a few megabytes; anything
+// near this is not an audit, and reading /dev/zero must end.
+const MaxAuditSize = 32 << 20
+
+// DecodeAudit reads an audit document. Every defect, from broken JSON, a
+// duplicated key or an unknown field or verdict to a document that
+// contradicts itself (an exclusive socket whose attempt received traffic,
+// more received than sent, a verdict its sockets do not give), is an
+// *InputError naming the file, and file:line:col where it can.
 func DecodeAudit(file string, data []byte) (*Audit, error) {
+	if len(data) > MaxAuditSize {
+		return nil, inputErrorf(file, 0, 0, "%d bytes: more than an audit document's %d", len(data), MaxAuditSize)
+	}
 	var a Audit
 	if err := decodeStrict(file, data, &a, "audit"); err != nil {
 		return nil, err
@@ -235,19 +260,81 @@ func DecodeAudit(file string, data []byte) (*Audit, error) {
 		if s.Verdict == "" || !s.Address.IsValid() {
 			return nil, inputErrorf(file, 0, 0, "socket %d: needs an address and a verdict", i+1)
 		}
-		for j, at := range s.Attempts {
-			if at.Outcome == "" || at.Outcome == Unknown {
-				return nil, inputErrorf(file, 0, 0, "socket %d attempt %d: outcome %q", i+1, j+1, at.Outcome)
-			}
+		if err := s.consistent(); err != nil {
+			return nil, inputErrorf(file, 0, 0, "socket %d (%s %s): %v", i+1, s.Proto, s.Address, err)
 		}
 	}
+	if r := a.Restart; r != nil && (r.TimeWait < 0 || r.Verdict == RestartOK && r.TimeWait == 0) {
+		return nil, inputErrorf(file, 0, 0, "restart %s with %d TIME_WAIT entries: an ok restart is one made while TIME_WAIT entries held the port", r.Verdict, r.TimeWait)
+	}
+	want := a
+	want.Conclude()
+	if want.Verdict != a.Verdict {
+		return nil, inputErrorf(file, 0, 0, "verdict %q, but its sockets and restart say %q", a.Verdict, want.Verdict)
+	}
 	return &a, nil
+}
+
+// consistent says what in s contradicts itself: an attempt that did not
+// bind (or bound without listening) but counted traffic, more traffic
+// received than sent, a steered attempt that received some, a verdict its
+// attempts do not give, or an exposure its verdict does not allow. A
+// vanished socket's attempts say nothing about it, so any may have bound;
+// an unreached one's may have been judged on a replica or not made.
+func (s AuditSocket) consistent() error {
+	took, unreached := false, false
+	for j, at := range s.Attempts {
+		switch d := at.Delivery; {
+		case at.Outcome == "" || at.Outcome == Unknown:
+			return fmt.Errorf("attempt %d: outcome %q", j+1, at.Outcome)
+		case d != nil && at.Outcome != OK:
+			return fmt.Errorf("attempt %d: %s, yet a delivery count: only a bound attempt receives", j+1, at.Outcome)
+		case d != nil && (d.Sent <= 0 || d.Second < 0 || d.Second > d.Sent):
+			return fmt.Errorf("attempt %d: received %d of %d sent", j+1, d.Second, d.Sent)
+		case d != nil && at.BoundOnly:
+			return fmt.Errorf("attempt %d: bound only (not listening), yet a delivery count: it took no traffic", j+1)
+		case at.Steered && (d == nil || d.Second != 0):
+			return fmt.Errorf("attempt %d: steered, which is said of a group member that got none of the test traffic, yet %s", j+1, receivedWords(d))
+		}
+		took = took || at.Took()
+		unreached = unreached || at.Outcome == Unreached
+	}
+	if e := s.Exposure; e != nil {
+		if s.Verdict == SocketVanished {
+			return fmt.Errorf("vanished, so not audited, but who can take it is %q", e.Who)
+		}
+		want := map[SocketVerdict][]Who{Exclusive: {WhoNone}, SocketUnreached: {WhoUnknown},
+			Hijackable: {WhoAnyUser, WhoSameUser, WhoPrivileged}}[s.Verdict]
+		if !slices.Contains(want, e.Who) {
+			return fmt.Errorf("%s, but who can take it is %q", s.Verdict, e.Who)
+		}
+	}
+	switch {
+	case s.Verdict == Exclusive && took:
+		return errors.New("exclusive, but an attempt took, or could take, its traffic")
+	case s.Verdict == Exclusive && unreached:
+		return errors.New("exclusive, but an attempt could not be made")
+	case s.Verdict == Hijackable && !took:
+		return errors.New("hijackable, but no attempt took, or could take, its traffic")
+	}
+	return nil
+}
+
+func receivedWords(d *AttemptDelivery) string {
+	if d == nil {
+		return "no count"
+	}
+	return fmt.Sprintf("received %d of %d", d.Second, d.Sent)
 }
 
 // decodeStrict decodes one JSON document of kind what into v: an unknown
 // field, a wrong type, broken JSON or trailing data is an *InputError
 // naming file:line:col.
 func decodeStrict(file string, data []byte, v any, what string) error {
+	if offset, err := duplicateKey(data); err != nil {
+		line, col := position(data, offset)
+		return inputErrorf(file, line, col, "%v", err)
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -270,4 +357,50 @@ func decodeStrict(file string, data []byte, v any, what string) error {
 		return inputErrorf(file, line, col, "trailing data after the %s", what)
 	}
 	return nil
+}
+
+// duplicateKey finds a key that appears twice in one object, anywhere in
+// data, and where: encoding/json keeps the last of duplicated keys without
+// a word, so a document could say one thing to this reader and another to
+// someone else's. Broken JSON is left for the decoder to name.
+func duplicateKey(data []byte) (int64, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	type frame struct {
+		object  bool
+		keys    map[string]bool
+		wantKey bool
+	}
+	var stack []frame
+	for {
+		at := valueStart(data, dec.InputOffset())
+		tok, err := dec.Token()
+		if err != nil {
+			return 0, nil
+		}
+		if len(stack) > 0 && stack[len(stack)-1].object && stack[len(stack)-1].wantKey {
+			top := &stack[len(stack)-1]
+			if key, ok := tok.(string); ok {
+				if top.keys[key] {
+					return at, fmt.Errorf("key %q appears twice in one object", key)
+				}
+				top.keys[key] = true
+				top.wantKey = false
+				continue
+			}
+		}
+		if len(stack) > 0 && stack[len(stack)-1].object {
+			stack[len(stack)-1].wantKey = true // after this value, a key
+		}
+		switch tok {
+		case json.Delim('{'):
+			stack = append(stack, frame{object: true, keys: map[string]bool{}, wantKey: true})
+		case json.Delim('['):
+			stack = append(stack, frame{})
+		case json.Delim('}'), json.Delim(']'):
+			stack = stack[:len(stack)-1]
+			if len(stack) == 0 {
+				return 0, nil
+			}
+		}
+	}
 }

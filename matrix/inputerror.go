@@ -1,6 +1,9 @@
 package matrix
 
-import "fmt"
+import (
+	"fmt"
+	"io"
+)
 
 // InputError is a defect in a file bindmatrix was asked to read: an expected
 // table or an observation document. It names the place so that a person can
@@ -40,4 +43,18 @@ func position(data []byte, offset int64) (line, col int) {
 		}
 	}
 	return line, col
+}
+
+// ReadLimited reads a document of kind what from r, named file, refusing
+// one larger than limit bytes without reading on: a document reader's
+// bound, so that a wrong file (or /dev/zero) ends with an error naming it.
+func ReadLimited(file string, r io.Reader, limit int, what string) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, int64(limit)+1))
+	if err != nil {
+		return nil, &InputError{File: file, Msg: err.Error()}
+	}
+	if len(data) > limit {
+		return nil, &InputError{File: file, Msg: fmt.Sprintf("larger than %d MiB: not %s", limit>>20, what)}
+	}
+	return data, nil
 }

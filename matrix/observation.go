@@ -148,6 +148,9 @@ const MaxObservationSize = 64 << 20
 // DecodeObservation reads an observation document. Every defect, from broken
 // JSON to a duplicate cell, is an *InputError naming file:line:col.
 func DecodeObservation(file string, data []byte) (*Observation, error) {
+	if len(data) > MaxObservationSize {
+		return nil, inputErrorf(file, 0, 0, "%d bytes: more than an observation document's %d", len(data), MaxObservationSize)
+	}
 	fail := func(offset int64, format string, args ...any) error {
 		line, col := position(data, offset)
 		return inputErrorf(file, line, col, format, args...)

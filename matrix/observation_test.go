@@ -129,3 +129,13 @@ func TestSchema1StillReads(t *testing.T) {
 		t.Errorf("schema 1 read as schema %d with %d cells", obs.Schema, len(obs.Cells))
 	}
 }
+
+// TestDecodeObservationRefusesAHugeDocument: every reader of observations
+// (a file, a lane's output) is bounded by the decoder itself.
+func TestDecodeObservationRefusesAHugeDocument(t *testing.T) {
+	_, err := DecodeObservation("big.json", make([]byte, MaxObservationSize+1))
+	var ie *InputError
+	if !errors.As(err, &ie) || !strings.Contains(err.Error(), "more than an observation document's") {
+		t.Errorf("err %v", err)
+	}
+}

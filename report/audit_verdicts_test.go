@@ -38,3 +38,37 @@ func TestAuditTextSaysWhatWasAudited(t *testing.T) {
 		}
 	}
 }
+
+// TestSteeredAndBoundOnlyAttemptsAreListedApart: an attempt that joined a
+// steered group got none of the traffic, yet could take all of it; one
+// that bound without listening has no count, and says what listening
+// would do. Neither is "received none" nor "delivery not measured".
+func TestSteeredAndBoundOnlyAttemptsAreListedApart(t *testing.T) {
+	ap := netip.MustParseAddrPort
+	steered := matrix.Attempt{Address: ap("127.0.0.1:80"), Family: matrix.SockIPv4, Option: matrix.ReusePort, User: "same",
+		Outcome: matrix.OK, Steered: true, Delivery: &matrix.AttemptDelivery{Sent: 128}}
+	boundOnly := matrix.Attempt{Address: ap("127.0.0.1:81"), Family: matrix.SockIPv4, Option: matrix.ReusePort, User: "same",
+		Outcome: matrix.OK, BoundOnly: true, Note: "bound, not listening (-deliver listens): listening would join"}
+	a := &matrix.Audit{Schema: matrix.AuditSchema, Platform: matrix.Platform{Name: "linux"}, Target: matrix.AuditTarget{Port: 80, Proto: "tcp"},
+		Sockets: []matrix.AuditSocket{
+			{Proto: matrix.TCP, Address: ap("127.0.0.1:80"), Family: matrix.SockIPv4, Verdict: matrix.Hijackable, Attempts: []matrix.Attempt{steered}},
+			{Proto: matrix.TCP, Address: ap("127.0.0.1:81"), Family: matrix.SockIPv4, Verdict: matrix.Hijackable, Attempts: []matrix.Attempt{boundOnly}},
+		}}
+	a.Conclude()
+	var b bytes.Buffer
+	if err := (text{}).Audit(&b, a); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{"joined a SO_REUSEPORT group a program steers", "bound without listening",
+		"ok, bound, not listening (-deliver listens): listening would join"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the text lacks %q:\n%s", want, out)
+		}
+	}
+	for _, not := range []string{"received none of the test traffic", "delivery not measured"} {
+		if strings.Contains(out, not) {
+			t.Errorf("the text says %q:\n%s", not, out)
+		}
+	}
+}

@@ -56,10 +56,65 @@ type printer struct {
 	err error
 }
 
+// Escape is s with its control characters escaped, line breaks too: a
+// value from input put into a line a command lays out itself.
+func Escape(s string) string { return clean(s) }
+
+// Printf is fmt.Fprintf with every string, error and Stringer among args
+// escaped as the renderings escape them: for the lines a command prints
+// itself that quote input (a kernel of an observation, a path given).
+func Printf(w io.Writer, format string, args ...any) error {
+	p := &printer{w: w}
+	p.f(format, args...)
+	return p.err
+}
+
+// f prints args through format with every control character in them
+// escaped (clean): a report's lines and their layout come from the format
+// alone, so no value read from a file or a server (a kernel string, a
+// command, a note) can forge a line such as a verdict. Text laid out
+// already, line by line, is passed as verbatim.
 func (p *printer) f(format string, args ...any) {
-	if p.err == nil {
-		_, p.err = fmt.Fprintf(p.w, format, args...)
+	if p.err != nil {
+		return
 	}
+	safe := make([]any, len(args))
+	for i, a := range args {
+		switch v := a.(type) {
+		case verbatim:
+			safe[i] = string(v)
+		case string:
+			safe[i] = clean(v)
+		case error:
+			safe[i] = clean(v.Error())
+		case fmt.Stringer:
+			safe[i] = clean(v.String())
+		default:
+			safe[i] = a
+		}
+	}
+	_, p.err = fmt.Fprintf(p.w, format, safe...)
+}
+
+// Clean escapes the control characters of s, keeping its line breaks and
+// indenting every line after the first by two spaces: for messages that
+// quote input (a file name, a flag's value, a server's output) outside a
+// rendering, such as the command's errors.
+func Clean(s string) string { return string(cleanLines(s, "  ")) }
+
+// verbatim is text a renderer has laid out over several lines itself, each
+// line cleaned (cleanLines).
+type verbatim string
+
+// cleanLines keeps s's line breaks, cleans each line and starts every line
+// after the first with indent: a server's output shown as it printed it,
+// minus what could move the cursor.
+func cleanLines(s, indent string) verbatim {
+	lines := strings.Split(strings.TrimRight(strings.ReplaceAll(s, "\r\n", "\n"), "\n"), "\n")
+	for i, l := range lines {
+		lines[i] = clean(l)
+	}
+	return verbatim(strings.Join(lines, "\n"+indent))
 }
 
 func (p *printer) grid(g grid) {
@@ -98,7 +153,7 @@ func (p *printer) unreached(rs []matrix.Result) {
 	}
 	if len(lines) > 0 {
 		p.f("\n%s unreached (the first socket's state could not be set up or proven):\n%s\n",
-			cellCount(len(lines)), strings.Join(lines, "\n"))
+			cellCount(len(lines)), verbatim(strings.Join(lines, "\n")))
 	}
 }
 

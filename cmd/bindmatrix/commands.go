@@ -195,7 +195,7 @@ func compare(ctx context.Context, src *sourceFlags, tab *tables, format string, 
 		one.Kernel, one.kernels = k, nil
 		code, c, err := compareOne(ctx, &one, tab, format, stdout, stderr)
 		if err != nil {
-			fmt.Fprintf(stderr, "bindmatrix: -kernel %s: %v\n", k, err)
+			report.Printf(stderr, "bindmatrix: -kernel %s: %v\n", k, err)
 		}
 		if rank[code] > rank[worst] {
 			worst = code
@@ -204,11 +204,12 @@ func compare(ctx context.Context, src *sourceFlags, tab *tables, format string, 
 		if c != nil && c.Platform.Image != nil {
 			hash = c.Platform.Image.SHA256[:12] // what the lane booted
 		}
-		line := fmt.Sprintf("  %-10s %s (sha256 %s)", verdictWord[code], k, hash)
+		// Laid out here, so each value from input is escaped here.
+		line := fmt.Sprintf("  %-10s %s (sha256 %s)", verdictWord[code], report.Escape(k), report.Escape(hash))
 		if c != nil {
-			line += fmt.Sprintf(", kernel %s, expected %s", c.Platform.Kernel, c.Table.File)
+			line += fmt.Sprintf(", kernel %s, expected %s", report.Escape(c.Platform.Kernel), report.Escape(c.Table.File))
 			if len(c.Differences) > 0 {
-				line += "\n             " + commonGround(c.Differences, c.Platform.Kernel)
+				line += "\n             " + report.Escape(commonGround(c.Differences, c.Platform.Kernel))
 			}
 		}
 		summary = append(summary, line)
@@ -255,7 +256,7 @@ func compareOne(ctx context.Context, src *sourceFlags, tab *tables, format strin
 		return exitBadInput, c, err
 	}
 	if len(c.Differences) > 0 && format == "text" {
-		fmt.Fprintf(stdout, "what the differing cells have in common: %s\n", commonGround(c.Differences, obs.Platform.Kernel))
+		report.Printf(stdout, "what the differing cells have in common: %s\n", commonGround(c.Differences, obs.Platform.Kernel))
 	}
 	return exitCode(c.Verdict()), c, nil
 }
@@ -333,7 +334,7 @@ func cmdAccept(ctx context.Context, args []string, stdout, stderr io.Writer) (in
 		if err != nil {
 			return exitBadInput, err
 		}
-		fmt.Fprintf(stdout, "wrote %s: %d cells where %s %s differs from its table\n", s.File, s.Accepted, obs.Platform.Name, obs.Platform.Kernel)
+		report.Printf(stdout, "wrote %s: %d cells where %s %s differs from its table\n", s.File, s.Accepted, obs.Platform.Name, obs.Platform.Kernel)
 		return exitAgree, nil
 	}
 	s, err := accept.Into(*dir, obs, time.Now())
@@ -345,15 +346,15 @@ func cmdAccept(ctx context.Context, args []string, stdout, stderr io.Writer) (in
 	}
 	p := obs.Platform
 	if s.Agreed {
-		fmt.Fprintf(stdout, "wrote %s: %s %s %s agrees on all %d cells; recorded as agreeing, the table's cells unchanged\n", s.File, p.Name, p.Kernel, p.GOARCH, s.Accepted)
+		report.Printf(stdout, "wrote %s: %s %s %s agrees on all %d cells; recorded as agreeing, the table's cells unchanged\n", s.File, p.Name, p.Kernel, p.GOARCH, s.Accepted)
 		return exitAgree, nil
 	}
-	fmt.Fprintf(stdout, "wrote %s: %d cells from %s %s %s", s.File, s.Accepted, p.Name, p.Kernel, p.GOARCH)
+	report.Printf(stdout, "wrote %s: %d cells from %s %s %s", s.File, s.Accepted, p.Name, p.Kernel, p.GOARCH)
 	if s.Kept > 0 {
 		fmt.Fprintf(stdout, "; %d unreached cells kept their old expectation", s.Kept)
 	}
 	if s.Outside > 0 {
-		fmt.Fprintf(stdout, "; %d cells outside the table's scope (%s) left out: remove its scope line to take them", s.Outside, s.Scope)
+		report.Printf(stdout, "; %d cells outside the table's scope (%s) left out: remove its scope line to take them", s.Outside, s.Scope)
 	}
 	fmt.Fprintln(stdout)
 	return exitAgree, nil

@@ -17,6 +17,7 @@ import (
 	"github.com/bindmatrix/bindmatrix/internal/lane"
 	"github.com/bindmatrix/bindmatrix/internal/reexec"
 	"github.com/bindmatrix/bindmatrix/matrix"
+	"github.com/bindmatrix/bindmatrix/report"
 )
 
 // Exit codes, distinct so that CI can tell a regression from a broken run.
@@ -127,7 +128,7 @@ func command(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return code // run says the signal; the error is only its echo
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "bindmatrix: %v\n", err)
+		fmt.Fprintf(stderr, "bindmatrix: %s\n", report.Clean(err.Error()))
 		var ie *matrix.InputError
 		if errors.As(err, &ie) || errors.Is(err, errUsage) || errors.Is(err, audit.ErrBadInput) {
 			return exitBadInput

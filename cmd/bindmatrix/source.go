@@ -6,7 +6,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"os"
 	"slices"
@@ -95,7 +94,7 @@ func (s Source) read(filter matrix.Filter) (*matrix.Observation, error) {
 
 // ReadFile reads an observation file, refusing one too large to be one.
 func ReadFile(file string) (*matrix.Observation, error) {
-	data, err := readLimited(file, "an observation")
+	data, err := readLimited(file, matrix.MaxObservationSize, "an observation")
 	if err != nil {
 		return nil, err
 	}
@@ -104,25 +103,18 @@ func ReadFile(file string) (*matrix.Observation, error) {
 
 // ReadAudit reads an audit document (bindmatrix audit -json).
 func ReadAudit(file string) (*matrix.Audit, error) {
-	data, err := readLimited(file, "an audit")
+	data, err := readLimited(file, matrix.MaxAuditSize, "an audit")
 	if err != nil {
 		return nil, err
 	}
 	return matrix.DecodeAudit(file, data)
 }
 
-func readLimited(file, what string) ([]byte, error) {
+func readLimited(file string, limit int, what string) ([]byte, error) {
 	f, err := os.Open(file)
 	if err != nil {
 		return nil, &matrix.InputError{File: file, Msg: err.Error()}
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, matrix.MaxObservationSize+1))
-	if err != nil {
-		return nil, &matrix.InputError{File: file, Msg: err.Error()}
-	}
-	if len(data) > matrix.MaxObservationSize {
-		return nil, &matrix.InputError{File: file, Msg: fmt.Sprintf("larger than %d MiB: not %s", matrix.MaxObservationSize>>20, what)}
-	}
-	return data, nil
+	return matrix.ReadLimited(file, f, limit, what)
 }

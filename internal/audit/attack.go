@@ -92,7 +92,8 @@ func (a *attacker) auditGroup(ctx context.Context, g []inventory.Socket) matrix.
 	}
 	out := a.audit(g)
 	if gone := vanished(g); gone != "" {
-		out.Verdict, out.Fix = matrix.SocketVanished, ""
+		// Nothing was audited, so nobody is said to be able to take it.
+		out.Verdict, out.Fix, out.Exposure = matrix.SocketVanished, "", nil
 		out.Note = joinNotes(gone+": not audited; a bind on a port it left free succeeds, which says nothing about it", out.Note)
 	}
 	return out
@@ -116,19 +117,56 @@ func (a *attacker) socketOf(g []inventory.Socket) matrix.AuditSocket {
 			out.Inodes = append(out.Inodes, m.Inode)
 		}
 	}
+	if uid := groupUID(g); uid >= 0 {
+		out.UID = &uid
+	}
 	if len(g) > 1 {
 		out.Note = joinNotes(out.Note, fmt.Sprintf("%d sockets of the server share this address (a SO_REUSEPORT group, or UDP sockets with SO_REUSEADDR): judged once, by their members, with test traffic sized to the group", len(g)))
 	}
 	return out
 }
 
-// audit makes every attempt against the group g and concludes its verdict.
+// groupUID is the uid that created the sockets of g (sock_diag), -1 when
+// it is not known or they differ: a SO_REUSEPORT group's members all have
+// their creator's uid, which is who may join it.
+func groupUID(g []inventory.Socket) int {
+	uid := g[0].UID
+	for _, m := range g[1:] {
+		if m.UID != uid {
+			return -1
+		}
+	}
+	return uid
+}
+
+// again makes an attempt like at once more, as user, against the socket
+// the first was made against (the server's, or a replica of it): what the
+// stranger's attempts that confirm who can take a socket are made with.
+type again func(at matrix.Attempt, user string) matrix.Attempt
+
+// audit makes every attempt against the group g and concludes its verdict
+// and who can take it.
 func (a *attacker) audit(g []inventory.Socket) matrix.AuditSocket {
 	s := g[0]
 	out := a.socketOf(g)
 	users := a.usersFor(s)
+	concluded := false
+	conclude := func(retry again) {
+		concluded = true
+		out.Verdict = verdictOf(out.Attempts)
+		if out.Verdict == matrix.Exclusive && len(out.Attempts) > 0 {
+			if why := ownerNotTried(s); why != "" {
+				out.Verdict, out.Note = matrix.SocketUnreached, joinNotes(out.Note, why)
+			}
+		}
+		if out.Verdict == matrix.Hijackable {
+			out.Fix = fixFor(hostOS(), out)
+		}
+		out.Exposure = a.exposure(g, &out, retry) // may add attempts as Stranger (severity.go)
+	}
 	if s.Proto == matrix.UDP && !a.live {
-		a.replicaAttempts(g, users, &out)
+		// The stranger's attempts go to the replica too, while it is bound.
+		a.replicaAttempts(g, users, &out, conclude)
 	} else {
 		for _, b := range plan(s.Family, s.Local.Addr()) {
 			for _, opt := range matrix.Options() {
@@ -140,15 +178,12 @@ func (a *attacker) audit(g []inventory.Socket) matrix.AuditSocket {
 				}
 			}
 		}
+		conclude(func(at matrix.Attempt, user string) matrix.Attempt {
+			return a.attempt(g, s, bind{at.Family, at.Address.Addr()}, at.Option, user)
+		})
 	}
-	out.Verdict = verdictOf(out.Attempts)
-	if out.Verdict == matrix.Exclusive && len(out.Attempts) > 0 {
-		if why := ownerNotTried(s); why != "" {
-			out.Verdict, out.Note = matrix.SocketUnreached, joinNotes(out.Note, why)
-		}
-	}
-	if out.Verdict == matrix.Hijackable {
-		out.Fix = fixFor(hostOS(), out)
+	if !concluded {
+		conclude(nil) // no replica: nothing to attempt against
 	}
 	return out
 }
@@ -237,7 +272,7 @@ func (a *attacker) attempt(g []inventory.Socket, s inventory.Socket, b bind, opt
 	plan := deliver.Plan{Proto: s.Proto, To: to, Max: a.count, Round: a.count, Unseen: true, Witness: a.witness,
 		Check: func() error {
 			if changed := a.holdersChanged(s, before); changed != "" {
-				return errors.New("the port's holders changed: " + changed)
+				return fmt.Errorf("%w: %s", errHoldersChanged, changed)
 			}
 			return nil
 		}}
@@ -260,6 +295,13 @@ func (a *attacker) attempt(g []inventory.Socket, s inventory.Socket, b bind, opt
 	switch {
 	case err != nil:
 		at.Note = err.Error()
+	case t.Stopped != nil && !errors.Is(t.Stopped, errHoldersChanged) && t.Received[0] == 0 && t.Sent >= max(a.count, noneCount(len(g))):
+		// Sending stalled on the audited socket (a server that does not
+		// accept fills its backlog), not on the newcomer, which got none:
+		// as many as a full round sent with none of it is a "none" (for a
+		// group, as many as make a hash share's none unlikely).
+		at.Delivery = &matrix.AttemptDelivery{Sent: t.Sent, Second: 0}
+		at.Note = t.Note(to, "the newcomer")
 	case t.Stopped != nil:
 		at.Note = t.Note(to, "the newcomer")
 	default:
@@ -274,6 +316,10 @@ func (a *attacker) attempt(g []inventory.Socket, s inventory.Socket, b bind, opt
 	}
 	return at
 }
+
+// errHoldersChanged stops test traffic when the port's sockets changed
+// between rounds: the counts then say nothing, and a stall is no "none".
+var errHoldersChanged = errors.New("the port's holders changed")
 
 // noneCount is how much traffic makes "the newcomer got none" wrong with
 // odds below 2^-64 when it shares by hash with a group of n sockets: each

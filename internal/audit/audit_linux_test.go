@@ -2,6 +2,7 @@ package audit
 
 import (
 	"context"
+	"fmt"
 	"net/netip"
 	"os"
 	"slices"
@@ -35,6 +36,7 @@ func TestAuditOfASharedListener(t *testing.T) {
 	s := a.Sockets[0]
 	for _, att := range s.Attempts {
 		switch {
+		case att.User == Stranger: // as root, the takeover made again as nobody (TestWhoCanTakeItIsShownAsNobody)
 		case att.Address == at && att.Option == matrix.ReusePort:
 			if att.Outcome != matrix.OK || att.Delivery == nil || att.Delivery.Second == 0 || att.Delivery.Sent != DefaultDeliverCount {
 				t.Errorf("SO_REUSEPORT on %v: %s %+v, want ok and a share of %d connections", at, att.Outcome, att.Delivery, DefaultDeliverCount)
@@ -184,4 +186,44 @@ func bound(t *testing.T, proto matrix.Proto, opt matrix.Option, at netip.AddrPor
 	}
 	t.Cleanup(func() { s.Close() })
 	return s
+}
+
+// TestAFullBacklogIsNoTakeover: a listener that never accepts (a test's
+// own, or a stuck server) fills its backlog (128) while the attempts'
+// traffic goes to it; sending then stalls. A newcomer that got none of
+// as many connections as make a hash share's "none" sure (noneCount:
+// 64 for one socket, odds 2^-64) sent before that took none: it is
+// counted, not listed as one that could take the traffic for want of a
+// count. One that stalled sooner stays uncounted, saying why. Rounds of
+// 64 make the first attempt that gets none stall after 65 at least: the
+// join before it left at most 64 in the backlog.
+func TestAFullBacklogIsNoTakeover(t *testing.T) {
+	at, _ := bound(t, matrix.TCP, matrix.ReusePort, sock.Addr(matrix.SockIPv4, matrix.Specific, 0)).LocalAddr()
+	a, err := Sockets([]inventory.Socket{{Proto: matrix.TCP, Local: at, Family: matrix.SockIPv4, PIDs: []int{os.Getpid()}, UID: -1, Command: "this test"}},
+		Options{Deliver: true, DeliverCount: 64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stalled := 0
+	for _, att := range a.Sockets[0].Attempts {
+		var sent int
+		if _, after, ok := strings.Cut(att.Note, "sending stopped after "); !ok || att.Outcome != matrix.OK {
+			continue
+		} else if _, err := fmt.Sscanf(after, "%d", &sent); err != nil {
+			continue
+		}
+		if sent < noneCount(1) {
+			if att.Delivery != nil {
+				t.Errorf("%s %s: %+v (%s); stalled after %d, too few for a none, yet counted", att.Address, att.Option, att.Delivery, att.Note, sent)
+			}
+			continue
+		}
+		stalled++
+		if att.Delivery == nil || att.Delivery.Second != 0 || att.Delivery.Sent != sent {
+			t.Errorf("%s %s: %+v (%s); want none of %d counted", att.Address, att.Option, att.Delivery, att.Note, sent)
+		}
+	}
+	if stalled == 0 {
+		t.Fatalf("no attempt's traffic stalled on the full backlog after %d; the test shows nothing: %+v", noneCount(1), a.Sockets[0].Attempts)
+	}
 }

@@ -42,7 +42,7 @@ var testServer = reexec.Role{Name: "test-server", Main: func() int {
 var exitAtOnce = reexec.Role{Name: "exit-at-once", Main: func() int { return 3 }}
 
 func TestMain(m *testing.M) {
-	reexec.Main(child.Role, testServer, exitAtOnce, groupServer, lateServer, udpClientServer, auditRole)
+	reexec.Main(child.Role, testServer, exitAtOnce, groupServer, lateServer, udpClientServer, auditRole, udpServer, resettingServer)
 	os.Exit(m.Run())
 }
 

@@ -23,7 +23,11 @@ import (
 // alone: every outcome a real syscall, nothing near the server. Where the
 // options cannot be read, no attempt is made and the socket is unreached,
 // saying why.
-func (a *attacker) replicaAttempts(g []inventory.Socket, users []string, out *matrix.AuditSocket) {
+//
+// conclude, called once the attempts are made and while the replica is
+// still bound, concludes the verdict and who can take the socket, with
+// the stranger's attempts made against the replica as well.
+func (a *attacker) replicaAttempts(g []inventory.Socket, users []string, out *matrix.AuditSocket, conclude func(again)) {
 	s := g[0]
 	const why = "not attempted on the socket: a UDP socket receives datagrams as soon as it binds, so without -deliver no attempt binds beside a server the audit did not start"
 	opts, err := inventory.ReadOptions(s)
@@ -81,6 +85,9 @@ func (a *attacker) replicaAttempts(g []inventory.Socket, users []string, out *ma
 	if owner != "same" {
 		ownerText = "user " + owner
 	}
+	conclude(func(at matrix.Attempt, user string) matrix.Attempt {
+		return sub.attempt([]inventory.Socket{replica}, replica, bind{at.Family, at.Address.Addr()}, at.Option, user)
+	})
 	out.Judged = fmt.Sprintf("%s; judged on a replica instead: its options (%s), read with %s, set on a UDP socket of %s bound to %v, against which the attempts were made, with test traffic to the replica alone",
 		why, set, opts.How, ownerText, at)
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
@@ -33,7 +34,7 @@ func restartCheck(ctx context.Context, srv *server, socks []inventory.Socket, w 
 	r := matrix.Restart{Witness: w.Name()}
 	select {
 	case <-srv.exited:
-		r.Verdict, r.Note = matrix.RestartUnreached, fmt.Sprintf("the server exited (%v) before the restart check", srv.err)
+		r.Verdict, r.Note = matrix.RestartUnreached, fmt.Sprintf("the server exited before the restart check (%s)", exitWords(srv.err))
 		return r, nil
 	default:
 	}
@@ -56,6 +57,13 @@ func restartCheck(ctx context.Context, srv *server, socks []inventory.Socket, w 
 		}
 		_, at := sock.Loopback(s.Family, s.Local.Port())
 		listeners = append(listeners, at)
+	}
+	if !slices.ContainsFunc(socks, func(s inventory.Socket) bool { return s.Proto == matrix.TCP }) {
+		// TIME_WAIT is TCP's: a UDP socket's port is free the moment it
+		// closes, so there is nothing a restart could trip on.
+		srv.stop()
+		r.Verdict, r.Note = matrix.RestartNotApplicable, "the server has no TCP listener: TIME_WAIT holds TCP ports only, and a UDP port is free again the moment its socket closes"
+		return r, nil
 	}
 	if len(listeners) == 0 {
 		srv.stop()
@@ -98,7 +106,7 @@ func restartCheck(ctx context.Context, srv *server, socks []inventory.Socket, w 
 		e, found, err := w.Lookup(c.server, c.peer)
 		return err == nil && found && e.Inode != 0
 	}
-	waitFor(timeWaitPatience, func() bool {
+	allAccepted := waitFor(timeWaitPatience, func() bool {
 		for _, c := range conns {
 			if !accepted(c) {
 				return false
@@ -120,19 +128,32 @@ func restartCheck(ctx context.Context, srv *server, socks []inventory.Socket, w 
 		}
 		return true
 	})
+	// A client whose side is gone while its socket is still open was
+	// reset: the server aborted the connections it had accepted when told
+	// to stop (named and coturn do), which leaves no TIME_WAIT entry.
+	reset := 0
+	for _, c := range conns {
+		if e, found, err := w.Lookup(c.peer, c.server); err == nil && (!found || e.State == socktable.Close) {
+			reset++
+		}
+	}
 	for _, c := range conns {
 		c.client.Close()
 	}
 	var proven []conn
 	for _, c := range conns {
-		if timeWaitProven(w, c.server, c.peer) {
+		if reset < len(conns) && timeWaitProven(w, c.server, c.peer) { // a reset leaves none to wait for
 			proven = append(proven, c)
 		}
 	}
+	opened := len(conns)
 	conns = nil // closed above; nothing to reset
 	if len(proven) == 0 {
 		r.Verdict = matrix.RestartUnreached
-		r.Note = fmt.Sprintf("none of %d connections to %v reached TIME_WAIT on the server's side (it reset them, or never accepted them), so a restart would show nothing", restartConnections*len(listeners), listeners)
+		r.Note = fmt.Sprintf("none of %d connections to %v reached TIME_WAIT on the server's side (it reset them, or never accepted them), so a restart would show nothing", opened, listeners)
+		if allAccepted && opened > 0 && reset == opened {
+			r.Note = fmt.Sprintf("the server resets its connections when it is stopped (SIGTERM): it had accepted all %d, and each was reset rather than closed, which leaves no TIME_WAIT entry, so a restart cannot be tried against one", opened)
+		}
 		if !serverClosed {
 			r.Note += fmt.Sprintf("; the server's side of some was still ESTABLISHED (or could not be looked up) %v after it stopped, so the clients closed first", timeWaitPatience)
 		}
@@ -217,4 +238,13 @@ func missingListeners(before, after []inventory.Socket) []string {
 		}
 	}
 	return missing
+}
+
+// exitWords says how a process ended, from what Wait returned: a nil
+// error is "exit status 0", never "<nil>".
+func exitWords(err error) string {
+	if err == nil {
+		return "exit status 0"
+	}
+	return err.Error()
 }

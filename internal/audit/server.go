@@ -82,7 +82,7 @@ func (s *server) waitListening(ctx context.Context, wait time.Duration) ([]inven
 	for {
 		select {
 		case <-s.exited:
-			return nil, fmt.Errorf("%s exited before it listened (%v)", s.args[0], s.err)
+			return nil, fmt.Errorf("%s exited before it listened (%s)", s.args[0], exitWords(s.err))
 		default:
 		}
 		socks, err := s.sockets()

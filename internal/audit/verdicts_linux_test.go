@@ -401,6 +401,12 @@ func TestNoLiveTrafficWithoutDeliver(t *testing.T) {
 			if proto == matrix.UDP && !strings.Contains(got.Judged, "replica") {
 				t.Errorf("judged %q, want the replica named", got.Judged)
 			}
+			// As root, who can take it is confirmed by attempts as nobody:
+			// they follow the same rule, checked above with the others.
+			byStranger := slices.ContainsFunc(got.Attempts, func(att matrix.Attempt) bool { return att.User == Stranger })
+			if os.Geteuid() == 0 && (!byStranger || got.Exposure == nil || got.Exposure.Check != matrix.Confirmed) {
+				t.Errorf("as root: attempts as %s %v, exposure %+v; want them made, and confirming", Stranger, byStranger, got.Exposure)
+			}
 		})
 	}
 }

@@ -41,7 +41,8 @@ type Socket struct {
 	Unrecorded bool
 	// Inode and Cookie name the kernel socket where the OS tells (Linux),
 	// 0 elsewhere: a socket closed and another opened on the same address
-	// have other ones.
+	// have other ones, and they tell apart the sockets of a server that
+	// opens one per thread on the same address (SO_REUSEPORT).
 	Inode, Cookie uint64
 }
 

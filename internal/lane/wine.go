@@ -77,6 +77,13 @@ func findWineTools() (wineTools, error) {
 	return t, nil
 }
 
+// WineReady says what the Wine lane is missing here, if anything, and how
+// to install it: for tests of other packages that run programs under Wine.
+func WineReady() error {
+	_, err := findWineTools()
+	return err
+}
+
 func isExecutable(file string) bool {
 	st, err := os.Stat(file)
 	return err == nil && st.Mode().IsRegular() && st.Mode()&0o111 != 0
@@ -229,8 +236,10 @@ func runInWine(ctx context.Context, tools wineTools, prefix, tmp, dir string, ar
 	runErr := cmd.Run()
 	close(stop)
 	prog.done()
-	stdout, _ = os.ReadFile(outFile.Name())
-	errText, _ := os.ReadFile(errFile.Name())
+	// Bounded: a decoder refuses more than a document; a panic or a
+	// loader error shows at the end of stderr.
+	stdout = readAtMost(outFile.Name(), matrix.MaxObservationSize+1)
+	errText := readLast(errFile.Name(), 1<<20)
 	var exit *exec.ExitError
 	switch {
 	case ctx.Err() != nil:
@@ -406,4 +415,30 @@ func buildShim(ctx context.Context, tools wineTools, dll string) error {
 		return fmt.Errorf("building the ProcessPrng shim: %s: %v\n%s", tools.gcc, err, out)
 	}
 	return nil
+}
+
+// readAtMost reads the first n bytes of file: what the program under Wine
+// printed, bounded, so that a runaway one cannot fill the memory.
+func readAtMost(file string, n int) []byte {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	data, _ := io.ReadAll(io.LimitReader(f, int64(n)))
+	return data
+}
+
+// readLast reads the last n bytes of file.
+func readLast(file string, n int64) []byte {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.Size() > n {
+		f.Seek(st.Size()-n, io.SeekStart)
+	}
+	data, _ := io.ReadAll(io.LimitReader(f, n))
+	return data
 }

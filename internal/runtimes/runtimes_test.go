@@ -128,3 +128,21 @@ func TestLoadRowsRefusesAMisplacedAudit(t *testing.T) {
 		t.Errorf("err %v, want one saying the file is not go-x's", err)
 	}
 }
+
+// TestLoadRowsRefusesAHugeFile: a kept audit is read no further than an
+// audit can be, and the error names the file.
+func TestLoadRowsRefusesAHugeFile(t *testing.T) {
+	dir := testenv.TempDir(t)
+	os.MkdirAll(filepath.Join(dir, "linux"), 0o755)
+	file := filepath.Join(dir, "linux", "go-x.json")
+	f, err := os.Create(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Truncate(matrix.MaxAuditSize + 1)
+	f.Close()
+	var ie *matrix.InputError
+	if _, err := LoadRows(dir, []Server{{Name: "go-x", Title: "Go x"}}); !errors.As(err, &ie) || ie.File != file || !strings.Contains(err.Error(), "not an audit") {
+		t.Errorf("err %v, want an input error saying %s is not an audit", err, file)
+	}
+}

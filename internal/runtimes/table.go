@@ -120,12 +120,12 @@ func LoadRows(dir string, servers []Server) ([]report.RuntimeRow, error) {
 		row := report.RuntimeRow{Name: s.Name, Title: s.Title, Runtime: s.Runtime(), Audits: map[string]*matrix.Audit{}}
 		for _, plat := range report.RuntimePlatforms {
 			file := filepath.Join(dir, plat, s.Name+".json")
-			data, err := os.ReadFile(file)
+			data, err := readAudit(file)
 			if errors.Is(err, fs.ErrNotExist) {
 				continue
 			}
 			if err != nil {
-				return nil, &matrix.InputError{File: file, Msg: err.Error()}
+				return nil, err
 			}
 			a, err := matrix.DecodeAudit(file, data)
 			if err != nil {
@@ -139,4 +139,17 @@ func LoadRows(dir string, servers []Server) ([]report.RuntimeRow, error) {
 		rows = append(rows, row)
 	}
 	return rows, nil
+}
+
+// readAudit reads a kept audit, no more of it than an audit can be.
+func readAudit(file string) ([]byte, error) {
+	f, err := os.Open(file)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	if err != nil {
+		return nil, &matrix.InputError{File: file, Msg: err.Error()}
+	}
+	defer f.Close()
+	return matrix.ReadLimited(file, f, matrix.MaxAuditSize, "an audit")
 }
