@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -53,7 +54,8 @@ func Observe(ctx context.Context, s Server, opt Options) (*matrix.Audit, error) 
 	if opt.Under != "" && !strings.HasPrefix(s.Build, "go build") {
 		return missing(fmt.Sprintf("not installed under %s: only Go servers are built for Windows here", opt.Under)), nil
 	}
-	version, err := runtimeVersion(ctx, s, dir)
+	npm := filepath.Join(opt.Root, NPMDir)
+	version, err := runtimeVersion(ctx, s, dir, npm)
 	if err != nil {
 		return missing(err.Error()), nil
 	}
@@ -82,7 +84,7 @@ func Observe(ctx context.Context, s Server, opt Options) (*matrix.Audit, error) 
 		exe = ".exe"
 	}
 	values := map[string]string{"port": strconv.Itoa(int(port)), "out": out, "dir": files, "exe": exe,
-		"config": filepath.Join(files, "server.conf")}
+		"config": filepath.Join(files, "server.conf"), "npm": npm}
 	if s.Build != "-" {
 		if err := build(ctx, s, dir, fill(s.Build, values), work, opt); err != nil {
 			return nil, err
@@ -105,8 +107,7 @@ func Observe(ctx context.Context, s Server, opt Options) (*matrix.Audit, error) 
 		// iphlpapi names no owners), which gets test traffic only when asked.
 		a, err = lane.Audit(ctx, lane.Config{Under: "wine", Log: opt.Log}, append([]string{"-restart", "-deliver", "-wait", opt.Wait.String(), "--"}, args...))
 	} else {
-		a, err = audit.Run(ctx, audit.Request{Command: args, Dir: dir, Wait: opt.Wait, Restart: true,
-			Options: audit.Options{Deliver: true}, Log: opt.Log})
+		a, err = auditHere(ctx, args, dir, opt)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", s.Name, err)
@@ -115,11 +116,56 @@ func Observe(ctx context.Context, s Server, opt Options) (*matrix.Audit, error) 
 	return a, nil
 }
 
+// auditHere audits a server started here with -restart and delivery. Run
+// as root, the attempts are made as nobody too, and, where a socket's
+// owner is another user (a daemon that made its sockets after changing
+// user), the audit is made again with that user added (and daemon, where
+// nobody owns one): who can take a port (any user, its owner, root only)
+// shows in whose attempts took it.
+func auditHere(ctx context.Context, args []string, dir string, opt Options) (*matrix.Audit, error) {
+	req := audit.Request{Command: args, Dir: dir, Wait: opt.Wait, Restart: true,
+		Options: audit.Options{Deliver: true}, Log: opt.Log}
+	if os.Geteuid() == 0 {
+		req.As = []string{"nobody"}
+	}
+	a, err := audit.Run(ctx, req)
+	if err != nil || len(req.As) == 0 {
+		return a, err
+	}
+	owners := otherOwners(a, req.As)
+	if slices.ContainsFunc(a.Sockets, func(s matrix.AuditSocket) bool { return s.User == "nobody" }) {
+		// A socket of nobody's (memcached -u nobody) needs another
+		// unprivileged user to show whether any user can take it.
+		owners = append(owners, "daemon")
+	}
+	if len(owners) == 0 {
+		return a, nil
+	}
+	req.As = append(owners, req.As...)
+	return audit.Run(ctx, req)
+}
+
+// otherOwners are the users owning an audited socket who are neither root
+// (the auditor) nor among as.
+func otherOwners(a *matrix.Audit, as []string) []string {
+	var out []string
+	for _, s := range a.Sockets {
+		if s.User != "" && s.User != "root" && !slices.Contains(as, s.User) && !slices.Contains(out, s.User) {
+			out = append(out, s.User)
+		}
+	}
+	return out
+}
+
 // runtimeVersion runs the version command; a command that is not there is
 // "not installed".
-func runtimeVersion(ctx context.Context, s Server, dir string) (string, error) {
-	words := strings.Fields(s.Version)
+func runtimeVersion(ctx context.Context, s Server, dir, npm string) (string, error) {
+	words := strings.Fields(fill(s.Version, map[string]string{"npm": npm}))
 	if _, err := exec.LookPath(words[0]); err != nil {
+		first, _, _ := strings.Cut(s.Version, " ")
+		if strings.Contains(first, "{npm}") {
+			return "", fmt.Errorf("not installed: %s not found (npm ci in %s installs it)", first, filepath.Dir(NPMDir))
+		}
 		return "", fmt.Errorf("not installed: %s not found", words[0])
 	}
 	cmd := lane.GroupCommand(ctx, words[0], words[1:]...)

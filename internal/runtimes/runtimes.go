@@ -23,6 +23,10 @@ const Dir = "runtimes"
 // ManifestFile lists the reference servers.
 const ManifestFile = Dir + "/manifest.txt"
 
+// NPMDir is where .ci/run installs the runtimes of the npm registry
+// (npm ci in runtimes/npm, from its lockfile): {npm} in the manifest.
+const NPMDir = Dir + "/npm/node_modules"
+
 // ObservedDir holds the audits of the reference servers, one directory per
 // platform, one file per server.
 const ObservedDir = Dir + "/observed"
