@@ -15,6 +15,23 @@ import (
 type RuntimeRow struct {
 	Name, Title, Runtime string
 	Audits               map[string]*matrix.Audit
+	// Daemon is set for a daemon from Debian's packages (runtimes/
+	// daemons.txt), nil for a runtime's reference server.
+	Daemon *DaemonNote
+	// Documented holds, per platform without an audit, what the
+	// documented expected table says of the server's sockets there
+	// (DocumentedCell).
+	Documented map[string]string
+}
+
+// DaemonNote is what daemons.txt says of a daemon: its own setting for the
+// option that lets another process in, or where the option is hard-coded;
+// and how production differs from the test setup.
+type DaemonNote struct {
+	Knob, Production string
+	// Windows says why the Windows cell has no documented answer, where
+	// it has none.
+	Windows string
 }
 
 // RuntimeClaim is what a server's runtime sets on its listener on an OS
@@ -57,17 +74,35 @@ func RuntimeTable(w io.Writer, rows []RuntimeRow, claims []RuntimeClaim, fixes [
 		p.f("| %s | %s |\n", plat, mdEscape(observedOn(rows, plat)))
 	}
 
-	p.f("\n## The table\n\n| server |")
-	for _, plat := range RuntimePlatforms {
-		p.f(" %s |", plat)
+	runtimeRows := slices.DeleteFunc(slices.Clone(rows), func(r RuntimeRow) bool { return r.Daemon != nil })
+	daemonRows := slices.DeleteFunc(slices.Clone(rows), func(r RuntimeRow) bool { return r.Daemon == nil })
+	p.f("\n## Runtimes\n\n")
+	platformTable(p, runtimeRows)
+	if len(daemonRows) > 0 {
+		p.f("\n## Daemons from Debian's packages\n\n")
+		p.f("Each started from a minimal loopback configuration of its directory under `runtimes/`,\n")
+		p.f("as root, the way a package's service starts it (a daemon that changes user says so).\n\n")
+		platformTable(p, daemonRows)
 	}
-	p.f("\n|---|%s\n", strings.Repeat("---|", len(RuntimePlatforms)))
-	for _, r := range rows {
-		p.f("| %s |", mdEscape(r.Title))
-		for _, plat := range RuntimePlatforms {
-			p.f(" %s |", mdEscape(runtimeCell(r.Audits[plat])))
+	exposureTable(p, rows)
+	if len(daemonRows) > 0 {
+		p.f("\n## Each daemon's knob, and how production differs\n\n")
+		p.f("From each daemon's documentation and source (documented, not observed): the setting that\n")
+		p.f("turns the option off, or where it is hard-coded; and where a production install differs\n")
+		p.f("from the test setup in who can take the port.\n\n")
+		for _, r := range daemonRows {
+			if r.Daemon.Knob == "" && r.Daemon.Production == "" {
+				continue
+			}
+			p.f("- **%s**", mdEscape(r.Title))
+			if r.Daemon.Knob != "" {
+				p.f(": %s", mdEscape(r.Daemon.Knob))
+			}
+			if r.Daemon.Production != "" {
+				p.f(". Production: %s", mdEscape(r.Daemon.Production))
+			}
+			p.f("\n")
 		}
-		p.f("\n")
 	}
 
 	p.f("\n## What each runtime sets, and the fix\n\n")
@@ -75,27 +110,50 @@ func RuntimeTable(w io.Writer, rows []RuntimeRow, claims []RuntimeClaim, fixes [
 	p.f("beside it, what that predicts on Linux (SO_REUSEPORT lets a same-user process join;\n")
 	p.f("SO_REUSEADDR lets a restart bind past TIME_WAIT) held against the Linux column.\n")
 	for _, runtime := range runtimesOf(rows) {
-		p.f("\n### %s\n\n", runtime)
+		var b strings.Builder
 		for _, r := range rows {
 			if r.Runtime != runtime {
 				continue
 			}
 			for _, c := range claims {
 				if c.Server == r.Name {
-					p.f("- %s, %s: sets %s (%s)\n", mdEscape(r.Title), c.OS, setsText(c.Sets), mdEscape(c.Source))
+					fmt.Fprintf(&b, "- %s, %s: sets %s (%s)\n", mdEscape(r.Title), c.OS, setsText(c.Sets), mdEscape(c.Source))
 				}
 			}
 			if line := agreement(r, claims); line != "" {
-				p.f("  - %s\n", mdEscape(line))
+				fmt.Fprintf(&b, "  - %s\n", mdEscape(line))
 			}
 		}
 		for _, f := range fixes {
 			if f.Runtime == runtime {
-				p.f("- Fix, %s: %s\n", f.OS, mdEscape(f.Text))
+				fmt.Fprintf(&b, "- Fix, %s: %s\n", f.OS, mdEscape(f.Text))
 			}
+		}
+		if b.Len() > 0 { // a daemon without a claim or a fix has its knob above
+			p.f("\n### %s\n\n%s", runtime, b.String())
 		}
 	}
 	return p.err
+}
+
+// platformTable is one row per server, one column per platform.
+func platformTable(p *printer, rows []RuntimeRow) {
+	p.f("| server |")
+	for _, plat := range RuntimePlatforms {
+		p.f(" %s |", plat)
+	}
+	p.f("\n|---|%s\n", strings.Repeat("---|", len(RuntimePlatforms)))
+	for _, r := range rows {
+		p.f("| %s |", mdEscape(r.Title))
+		for _, plat := range RuntimePlatforms {
+			cell := runtimeCell(r.Audits[plat])
+			if doc, ok := r.Documented[plat]; ok && r.Audits[plat] == nil {
+				cell = doc
+			}
+			p.f(" %s |", mdEscape(cell))
+		}
+		p.f("\n")
+	}
 }
 
 func runtimesOf(rows []RuntimeRow) []string {

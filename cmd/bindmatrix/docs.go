@@ -7,6 +7,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/bindmatrix/bindmatrix/internal/atomicfile"
@@ -87,7 +88,7 @@ func generateDocs(dir string, observed []string) ([]report.Page, []byte, error) 
 	}
 	pages = append(pages, report.KernelsPage(kernels))
 	var runtimeTable bytes.Buffer
-	if err := writeRuntimeTable(&runtimeTable); err != nil {
+	if err := writeRuntimeTable(&runtimeTable, dir); err != nil {
 		return nil, nil, err
 	}
 	return pages, runtimeTable.Bytes(), nil
@@ -175,7 +176,7 @@ func writeDoc(file string, data []byte, stdout, status io.Writer) error {
 }
 
 // writeRuntimeTable renders the runtime table from runtimes/.
-func writeRuntimeTable(w io.Writer) error {
+func writeRuntimeTable(w io.Writer, expectedDir string) error {
 	read := func(file string) ([]byte, error) {
 		data, err := os.ReadFile(file)
 		if err != nil {
@@ -205,11 +206,44 @@ func writeRuntimeTable(w io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if data, err = read(runtimes.DaemonsFile); err != nil {
+		return err
+	}
+	daemons, err := runtimes.ParseDaemons(runtimes.DaemonsFile, data, servers)
+	if err != nil {
+		return err
+	}
 	rows, err := runtimes.LoadRows(runtimes.ObservedDir, servers)
 	if err != nil {
 		return err
 	}
+	windows, err := matrix.LoadTable(os.DirFS(expectedDir), expectedDir, "windows")
+	if err != nil {
+		return err
+	}
+	for i := range rows {
+		if note, ok := daemons[rows[i].Name]; ok {
+			rows[i].Daemon = &note
+		}
+		rows[i].Documented = documentedCells(rows[i], claims, windows)
+	}
 	return report.RuntimeTable(w, rows, claims, fixes)
+}
+
+// documentedCells fills the Windows cell of a server not audited there
+// from the documented expected table, where the runtime's source says
+// what it sets on Windows; or with the reason daemons.txt gives.
+func documentedCells(r report.RuntimeRow, claims []report.RuntimeClaim, windows *matrix.Table) map[string]string {
+	i := slices.IndexFunc(claims, func(c report.RuntimeClaim) bool { return c.Server == r.Name && c.OS == "windows" })
+	switch {
+	case i >= 0:
+		if cell := report.DocumentedCell(windows, claims[i].Sets, r.Audits["linux"]); cell != "" {
+			return map[string]string{"windows": cell}
+		}
+	case r.Daemon != nil && r.Daemon.Windows != "":
+		return map[string]string{"windows": r.Daemon.Windows}
+	}
+	return nil
 }
 
 // docColumns loads every expected table in dir and every observation file.

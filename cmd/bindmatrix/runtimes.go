@@ -35,6 +35,7 @@ func cmdRuntimes(ctx context.Context, args []string, stdout, stderr io.Writer) (
 	if err != nil {
 		return exitBadInput, err
 	}
+	all := servers
 	var names []string
 	if *only != "" {
 		names = strings.Split(*only, ",")
@@ -42,10 +43,20 @@ func cmdRuntimes(ctx context.Context, args []string, stdout, stderr io.Writer) (
 	if servers, err = runtimes.Select(servers, names); err != nil {
 		return exitBadInput, usageErrorf("-only: %v", err)
 	}
+	var wine map[string]runtimes.WineWay
+	if *under == "wine" {
+		data, err := os.ReadFile(runtimes.WineFile)
+		if err != nil {
+			return exitBadInput, usageErrorf("no %s here: run from the repository root (%v)", runtimes.WineFile, err)
+		}
+		if wine, err = runtimes.ParseWine(runtimes.WineFile, data, all); err != nil {
+			return exitBadInput, err
+		}
+	}
 	root, _ := os.Getwd()
 	code := exitAgree
 	for _, s := range servers {
-		a, err := runtimes.Observe(ctx, s, runtimes.Options{Root: root, Under: *under, Wait: *wait, Log: stderr, Today: time.Now()})
+		a, err := runtimes.Observe(ctx, s, runtimes.Options{Root: root, Under: *under, Wait: *wait, Log: stderr, Today: time.Now(), Wine: wine})
 		if ctx.Err() != nil {
 			return exitIncomplete, context.Cause(ctx) // an interrupted audit is not kept
 		}

@@ -316,8 +316,12 @@ func prefixKey(ctx context.Context, tools wineTools) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("%s --version: %v", tools.wine64, err)
 	}
-	return fmt.Sprintf("%s shim %x\n", strings.TrimSpace(string(out)), sha256.Sum256(append(shimSource, shimDef...))), nil
+	return fmt.Sprintf("%s %s shim %x\n", strings.TrimSpace(string(out)), prefixWindows, sha256.Sum256(append(shimSource, shimDef...))), nil
 }
+
+// prefixWindows is the Windows version the prefix reports (winecfg -v).
+const prefixWindows = "win10"
+
 
 const stampName = "bindmatrix-ready" // written last, when the prefix is complete
 
@@ -383,6 +387,15 @@ func makePrefix(ctx context.Context, tools wineTools, prefix, key string) error 
 	// wineserver -w waits until the services wineboot started have exited
 	// and the registry is on disk.
 	if err := run(tools.wine64, "wineboot", "-i"); err != nil {
+		return err
+	}
+	if err := run(tools.wineserver, "-w"); err != nil {
+		return err
+	}
+	// Wine 8.0's new prefix reports Windows 7, which Node 26's Windows
+	// build refuses to run on ("only supported on Windows 10"); Windows 10
+	// is what every Windows build here targets.
+	if err := run(tools.wine64, "winecfg", "-v", prefixWindows); err != nil {
 		return err
 	}
 	if err := run(tools.wineserver, "-w"); err != nil {

@@ -28,6 +28,9 @@ type Options struct {
 	Wait  time.Duration // how long a server may take to listen
 	Log   io.Writer     // the servers' and builds' output
 	Today time.Time
+	// Wine says how each server that go build does not make runs under
+	// Wine, or why it does not (wine.txt).
+	Wine map[string]WineWay
 }
 
 // Observe audits one reference server with -restart and delivery, and
@@ -51,11 +54,30 @@ func Observe(ctx context.Context, s Server, opt Options) (*matrix.Audit, error) 
 		a.Conclude()
 		return a
 	}
-	if opt.Under != "" && !strings.HasPrefix(s.Build, "go build") {
-		return missing(fmt.Sprintf("not installed under %s: only Go servers are built for Windows here", opt.Under)), nil
-	}
 	npm := filepath.Join(opt.Root, NPMDir)
-	version, err := runtimeVersion(ctx, s, dir, npm)
+	if opt.Under != "" && !strings.HasPrefix(s.Build, "go build") {
+		way, ok := opt.Wine[s.Name]
+		switch {
+		case !ok:
+			return missing(fmt.Sprintf("not installed under %s: %s has no line for it", opt.Under, WineFile)), nil
+		case way.Not != "":
+			return missing(fmt.Sprintf("not installed under %s: %s", opt.Under, way.Not)), nil
+		}
+		// The server runs as the Windows build: its version is what that
+		// build prints under Wine.
+		s.Run, s.Build, s.Config = way.Run, "-", "-"
+		npm = filepath.Join(opt.Root, NPMWindowsDir)
+	}
+	var version string
+	var err error
+	if opt.Under != "" && s.Build == "-" {
+		version, err = windowsVersion(ctx, s, dir, npm, opt.Log)
+	} else {
+		version, err = runtimeVersion(ctx, s, dir, npm)
+	}
+	if ctx.Err() != nil {
+		return nil, context.Cause(ctx)
+	}
 	if err != nil {
 		return missing(err.Error()), nil
 	}
@@ -84,7 +106,7 @@ func Observe(ctx context.Context, s Server, opt Options) (*matrix.Audit, error) 
 		exe = ".exe"
 	}
 	values := map[string]string{"port": strconv.Itoa(int(port)), "out": out, "dir": files, "exe": exe,
-		"config": filepath.Join(files, "server.conf"), "npm": npm}
+		"config": filepath.Join(files, "server.conf"), "npm": npm, "npmwin": npm, "src": dir}
 	if s.Build != "-" {
 		if err := build(ctx, s, dir, fill(s.Build, values), work, opt); err != nil {
 			return nil, err
@@ -102,10 +124,17 @@ func Observe(ctx context.Context, s Server, opt Options) (*matrix.Audit, error) 
 	args := strings.Fields(fill(s.Run, values))
 	var a *matrix.Audit
 	if opt.Under == "wine" {
-		args[0] = lane.WindowsPath(args[0])
+		for i, arg := range args {
+			if filepath.IsAbs(arg) { // a file of this host, as the Windows program sees it
+				args[i] = lane.WindowsPath(arg)
+			}
+		}
 		// -deliver, given: under Wine a server's sockets are a guess (its
 		// iphlpapi names no owners), which gets test traffic only when asked.
 		a, err = lane.Audit(ctx, lane.Config{Under: "wine", Log: opt.Log}, append([]string{"-restart", "-deliver", "-wait", opt.Wait.String(), "--"}, args...))
+		if err == nil {
+			err = onlyPort(a, port)
+		}
 	} else {
 		a, err = auditHere(ctx, args, dir, opt)
 	}
@@ -155,6 +184,43 @@ func otherOwners(a *matrix.Audit, as []string) []string {
 		}
 	}
 	return out
+}
+
+// onlyPort refuses an audit under Wine that took sockets on other ports
+// for the server's: Wine names no owners, so sockets another program
+// opened meanwhile were taken for the server's (seen here while other
+// daemons started and stopped), and the audit is not the server's alone.
+func onlyPort(a *matrix.Audit, port uint16) error {
+	var others []string
+	for _, s := range a.Sockets {
+		if s.Address.Port() != port {
+			others = append(others, s.Proto.String()+" "+s.Address.String())
+		}
+	}
+	if len(others) > 0 {
+		return fmt.Errorf("not kept: sockets of other programs appeared during the audit under Wine (%s), and Wine names no owners; run it again while nothing else starts servers", strings.Join(others, ", "))
+	}
+	return nil
+}
+
+// windowsVersion runs a Windows build's --version under Wine, in the
+// lane's prefix; a build that is not there is "not installed".
+func windowsVersion(ctx context.Context, s Server, dir, npmwin string, log io.Writer) (string, error) {
+	first, _, _ := strings.Cut(s.Run, " ")
+	exe := fill(first, map[string]string{"npmwin": npmwin})
+	if _, err := os.Stat(exe); err != nil {
+		return "", fmt.Errorf("not installed: %s not found (npm ci --os=win32 --cpu=x64 in %s installs it)", first, filepath.Dir(NPMWindowsDir))
+	}
+	stdout, stderr, code, err := lane.RunProgram(ctx, log, dir, exe, "--version")
+	if err != nil {
+		return "", err
+	}
+	line, _, _ := strings.Cut(strings.TrimSpace(string(stdout)), "\n")
+	if code != 0 || line == "" {
+		last, _, _ := strings.Cut(strings.TrimSpace(stderr), "\n")
+		return "", fmt.Errorf("not runnable under Wine: %s --version exited with %d: %s", first, code, last)
+	}
+	return strings.TrimSpace(line), nil
 }
 
 // runtimeVersion runs the version command; a command that is not there is

@@ -27,6 +27,11 @@ const ManifestFile = Dir + "/manifest.txt"
 // (npm ci in runtimes/npm, from its lockfile): {npm} in the manifest.
 const NPMDir = Dir + "/npm/node_modules"
 
+// NPMWindowsDir holds the Windows builds of the same runtimes, for the
+// Wine column (npm ci --os=win32 --cpu=x64 in runtimes/npm-windows):
+// {npmwin} in wine.txt.
+const NPMWindowsDir = Dir + "/npm-windows/node_modules"
+
 // ObservedDir holds the audits of the reference servers, one directory per
 // platform, one file per server.
 const ObservedDir = Dir + "/observed"

@@ -2,6 +2,7 @@ package runtimes
 
 import (
 	"errors"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -144,5 +145,84 @@ func TestLoadRowsRefusesAHugeFile(t *testing.T) {
 	var ie *matrix.InputError
 	if _, err := LoadRows(dir, []Server{{Name: "go-x", Title: "Go x"}}); !errors.As(err, &ie) || ie.File != file || !strings.Contains(err.Error(), "not an audit") {
 		t.Errorf("err %v, want an input error saying %s is not an audit", err, file)
+	}
+}
+
+// TestDaemonsAndWineLinesParse: daemons.txt and wine.txt read back, and
+// every server of the manifest that go build does not make has a wine.txt
+// line: run under Wine, or the reason it is not, never a blank cell.
+func TestDaemonsAndWineLinesParse(t *testing.T) {
+	data, _ := os.ReadFile(filepath.Join(dataDir, "manifest.txt"))
+	servers, err := ParseManifest("manifest.txt", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	daemons, _ := os.ReadFile(filepath.Join(dataDir, "daemons.txt"))
+	notes, err := ParseDaemons("daemons.txt", daemons, servers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(notes) < 10 {
+		t.Errorf("daemons.txt names %d daemons, want at least 10", len(notes))
+	}
+	wine, _ := os.ReadFile(filepath.Join(dataDir, "wine.txt"))
+	ways, err := ParseWine("wine.txt", wine, servers)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range servers {
+		if _, ok := ways[s.Name]; !ok && !strings.HasPrefix(s.Build, "go build") {
+			t.Errorf("%s: no line in wine.txt says how it runs under Wine or why not", s.Name)
+		}
+	}
+}
+
+func TestParseDaemonsAndWineRefuseBadLines(t *testing.T) {
+	servers := []Server{{Name: "haproxy"}}
+	for name, line := range map[string]string{
+		"columns": "haproxy | knob | production",
+		"server":  "cobol | - | - | -",
+		"twice":   "haproxy | a | - | -\nhaproxy | b | - | -",
+	} {
+		if _, err := ParseDaemons("d.txt", []byte(line+"\n"), servers); err == nil {
+			t.Errorf("daemons.txt %s: %q was accepted", name, line)
+		}
+	}
+	for name, line := range map[string]string{
+		"how":     "haproxy | maybe | x {port}",
+		"no port": "haproxy | run | haproxy.exe",
+		"server":  "cobol | not | no build",
+		"twice":   "haproxy | not | a\nhaproxy | not | b",
+	} {
+		if _, err := ParseWine("w.txt", []byte(line+"\n"), servers); err == nil {
+			t.Errorf("wine.txt %s: %q was accepted", name, line)
+		}
+	}
+}
+
+// TestOtherOwners: a daemon that made its sockets as another user (named
+// -u bind, postgres) is audited again as that user; root and the users
+// already tried are not added.
+func TestOtherOwners(t *testing.T) {
+	a := &matrix.Audit{Sockets: []matrix.AuditSocket{{User: "bind"}, {User: "root"}, {User: "bind"}, {User: "nobody"}, {User: "postgres"}}}
+	got := otherOwners(a, []string{"nobody"})
+	if strings.Join(got, ",") != "bind,postgres" {
+		t.Errorf("otherOwners = %v, want bind, postgres", got)
+	}
+}
+
+// TestOnlyPortRefusesStrangersUnderWine: under Wine a socket that appeared
+// while the server started is taken for the server's; an audit holding one
+// on another port is not kept (seen here: another engineer's named on
+// 127.0.0.1:953 and :15354 in an audit of Node's server).
+func TestOnlyPortRefusesStrangersUnderWine(t *testing.T) {
+	ap := netip.MustParseAddrPort
+	mine := &matrix.Audit{Sockets: []matrix.AuditSocket{{Proto: matrix.TCP, Address: ap("[::]:4000")}}}
+	if err := onlyPort(mine, 4000); err != nil {
+		t.Errorf("the server's own socket: %v", err)
+	}
+	mixed := &matrix.Audit{Sockets: []matrix.AuditSocket{{Proto: matrix.TCP, Address: ap("[::]:4000")}, {Proto: matrix.TCP, Address: ap("127.0.0.1:953")}}}
+	if err := onlyPort(mixed, 4000); err == nil || !strings.Contains(err.Error(), "127.0.0.1:953") {
+		t.Errorf("an audit with another program's socket: %v, want an error naming it", err)
 	}
 }

@@ -153,3 +153,80 @@ func readAudit(file string) ([]byte, error) {
 	defer f.Close()
 	return matrix.ReadLimited(file, f, matrix.MaxAuditSize, "an audit")
 }
+
+// DaemonsFile annotates the daemons of the manifest: each one's knob and
+// how production differs; WineFile says how each server runs under Wine,
+// or why it does not.
+const (
+	DaemonsFile = Dir + "/daemons.txt"
+	WineFile    = Dir + "/wine.txt"
+)
+
+// ParseDaemons reads daemons.txt: "server | knob | production | windows",
+// "-" for nothing to say. The servers it names are the daemons.
+func ParseDaemons(file string, data []byte, servers []Server) (map[string]report.DaemonNote, error) {
+	notes := map[string]report.DaemonNote{}
+	err := lines(file, data, func(n int, line string) error {
+		cols, err := columns(file, n, line, "server", "knob", "production", "windows")
+		if err != nil {
+			return err
+		}
+		switch {
+		case !slices.ContainsFunc(servers, func(s Server) bool { return s.Name == cols[0] }):
+			return &matrix.InputError{File: file, Line: n, Msg: fmt.Sprintf("no server %q in %s", cols[0], ManifestFile)}
+		case notes[cols[0]] != (report.DaemonNote{}):
+			return &matrix.InputError{File: file, Line: n, Msg: fmt.Sprintf("server %q is listed twice", cols[0])}
+		}
+		dash := func(s string) string {
+			if s == "-" {
+				return ""
+			}
+			return s
+		}
+		notes[cols[0]] = report.DaemonNote{Knob: dash(cols[1]), Production: dash(cols[2]), Windows: dash(cols[3])}
+		return nil
+	})
+	return notes, err
+}
+
+// WineWay is how a server runs under Wine: Run, a command line like the
+// manifest's (with {npmwin} for runtimes/npm-windows' node_modules), or
+// Not, why it does not.
+type WineWay struct {
+	Run, Not string
+}
+
+// ParseWine reads wine.txt: "server | run | COMMAND" or "server | not |
+// WHY". A server built with go build needs no line: its build targets
+// Windows.
+func ParseWine(file string, data []byte, servers []Server) (map[string]WineWay, error) {
+	ways := map[string]WineWay{}
+	err := lines(file, data, func(n int, line string) error {
+		cols, err := columns(file, n, line, "server", "how", "text")
+		if err != nil {
+			return err
+		}
+		bad := func(format string, args ...any) error {
+			return &matrix.InputError{File: file, Line: n, Msg: fmt.Sprintf(format, args...)}
+		}
+		if !slices.ContainsFunc(servers, func(s Server) bool { return s.Name == cols[0] }) {
+			return bad("no server %q in %s", cols[0], ManifestFile)
+		}
+		if _, ok := ways[cols[0]]; ok {
+			return bad("server %q is listed twice", cols[0])
+		}
+		switch cols[1] {
+		case "run":
+			if !strings.Contains(cols[2], "{port}") {
+				return bad("run must take {port}")
+			}
+			ways[cols[0]] = WineWay{Run: cols[2]}
+		case "not":
+			ways[cols[0]] = WineWay{Not: cols[2]}
+		default:
+			return bad("how %q (valid: run, not)", cols[1])
+		}
+		return nil
+	})
+	return ways, err
+}
