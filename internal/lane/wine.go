@@ -322,7 +322,6 @@ func prefixKey(ctx context.Context, tools wineTools) (string, error) {
 // prefixWindows is the Windows version the prefix reports (winecfg -v).
 const prefixWindows = "win10"
 
-
 const stampName = "bindmatrix-ready" // written last, when the prefix is complete
 
 func shimPath(prefix string) string {
