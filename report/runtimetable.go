@@ -269,7 +269,8 @@ func portless(ap netip.AddrPort) string {
 }
 
 // agreement holds a server's Linux audit to what its source says it sets
-// on Unix: SO_REUSEPORT predicts hijackable, anything else exclusive;
+// on Unix: SO_REUSEPORT, or SO_REUSEADDR on a server with a UDP socket,
+// predicts hijackable, anything else exclusive;
 // SO_REUSEADDR (or SO_REUSEPORT) predicts a restart past TIME_WAIT,
 // nothing a failed one.
 func agreement(r RuntimeRow, claims []RuntimeClaim) string {
@@ -280,7 +281,11 @@ func agreement(r RuntimeRow, claims []RuntimeClaim) string {
 	}
 	sets := claims[i].Sets
 	wantVerdict, wantRestart := matrix.Exclusive, matrix.RestartFailed
-	if slices.Contains(sets, matrix.ReusePort) {
+	// SO_REUSEPORT lets a same-user socket join; SO_REUSEADDR on a UDP
+	// socket lets any socket that sets it too share the port, and the
+	// newest receives (socket(7); FACTS.md, who can take a port).
+	udp := slices.ContainsFunc(a.Sockets, func(s matrix.AuditSocket) bool { return s.Proto == matrix.UDP })
+	if slices.Contains(sets, matrix.ReusePort) || udp && slices.Contains(sets, matrix.ReuseAddr) {
 		wantVerdict = matrix.Hijackable
 	}
 	if slices.Contains(sets, matrix.ReuseAddr) || slices.Contains(sets, matrix.ReusePort) {
@@ -292,7 +297,9 @@ func agreement(r RuntimeRow, claims []RuntimeClaim) string {
 			got = matrix.Hijackable
 		}
 	}
-	agrees := got == wantVerdict && (a.Restart == nil || a.Restart.Verdict == wantRestart)
+	// A restart that could not be shown (a server that resets its
+	// connections) says nothing against the source.
+	agrees := got == wantVerdict && (a.Restart == nil || a.Restart.Verdict == matrix.RestartUnreached || a.Restart.Verdict == wantRestart)
 	word := "agrees"
 	if !agrees {
 		word = "**disagrees**"

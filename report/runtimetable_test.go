@@ -43,6 +43,7 @@ func runtimeFixture() ([]RuntimeRow, []RuntimeClaim, []RuntimeFix) {
 		Documented: map[string]string{"windows": "documented: exclusive"}})
 	claims := []RuntimeClaim{
 		{Server: "nginx-reuseport", OS: "unix", Sets: []matrix.Option{matrix.ReuseAddr, matrix.ReusePort}, Source: "nginx src/core/ngx_connection.c"},
+		{Server: "unbound", OS: "unix", Sets: []matrix.Option{matrix.ReuseAddr}, Source: "services/listen_dnsport.c:273"},
 	}
 	fixes := []RuntimeFix{{Runtime: "nginx", OS: "unix", Text: "drop reuseport"}}
 	return rows, claims, fixes
@@ -72,6 +73,8 @@ func TestRuntimeTableShowsDisagreement(t *testing.T) {
 		"| unbound | udp 127.0.0.1:P (root's) | hijackable | **any user** (confirmed: nobody's SO_REUSEADDR bind of 127.0.0.1:P took 16 of 16) | auditor: 16 of 16 (127.0.0.1:P SO_REUSEADDR); nobody: 16 of 16 (127.0.0.1:P SO_REUSEADDR) | ok (3 TIME_WAIT) |",
 		"- **unbound**: so-reuseport: no. Production: port 53 is below 1024",
 		"| documented: exclusive |",
+		// SO_REUSEADDR on a UDP socket lets another socket share the port.
+		"observed on Linux: hijackable, restart ok; SO_REUSEADDR predicts hijackable, restart ok: the observation agrees with the source",
 	} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("the table lacks %q:\n%s", want, b.String())
