@@ -74,7 +74,11 @@ func RuntimeTable(w io.Writer, rows []RuntimeRow, claims []RuntimeClaim, fixes [
 
 	p.f("## Where each column was observed\n\n| platform | observed on |\n|---|---|\n")
 	for _, plat := range RuntimePlatforms {
-		p.f("| %s | %s |\n", plat, mdEscape(observedOn(rows, plat)))
+		on := observedOn(rows, plat)
+		if slices.ContainsFunc(rows, func(r RuntimeRow) bool { return r.Documented[plat] != "" }) {
+			on += "; cells without an audit say what the documented table holds, marked documented"
+		}
+		p.f("| %s | %s |\n", plat, mdEscape(on))
 	}
 
 	runtimeRows := slices.DeleteFunc(slices.Clone(rows), func(r RuntimeRow) bool { return r.Daemon != nil })
