@@ -32,7 +32,7 @@ const UnprivilegedPortStart = 1024
 //
 // users are the audit's (Target.Users): "same" is the auditing user, taken
 // for the socket's owner unless the owner was also tried by name, which
-// only root can do (-as).
+// only root can do (-as, or the audit's attempts as a socket's owner).
 func Severity(users []string, s matrix.AuditSocket) (who, how string) {
 	if s.Verdict != matrix.Hijackable {
 		return "", ""
@@ -48,8 +48,9 @@ func Severity(users []string, s matrix.AuditSocket) (who, how string) {
 	}
 	owner := s.User
 	auditor := owner
-	if owner != "" && slices.Contains(users, owner) {
-		auditor = "root"
+	if owner != "" && (slices.Contains(users, owner) ||
+		slices.ContainsFunc(s.Attempts, func(at matrix.Attempt) bool { return at.User == owner })) {
+		auditor = "root" // the owner was tried by name, which only root can (-as, or the audit's own owner attempts)
 	}
 	name := func(u string) string {
 		if u == "same" {

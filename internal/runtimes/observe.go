@@ -175,11 +175,13 @@ func auditHere(ctx context.Context, args []string, dir string, opt Options) (*ma
 }
 
 // otherOwners are the users owning an audited socket who are neither root
-// (the auditor) nor among as.
+// (the auditor) nor among as, and whom no attempt on it ran as (the audit
+// tries a socket's owner itself where it can).
 func otherOwners(a *matrix.Audit, as []string) []string {
 	var out []string
 	for _, s := range a.Sockets {
-		if s.User != "" && s.User != "root" && !slices.Contains(as, s.User) && !slices.Contains(out, s.User) {
+		tried := slices.ContainsFunc(s.Attempts, func(at matrix.Attempt) bool { return at.User == s.User })
+		if s.User != "" && s.User != "root" && !tried && !slices.Contains(as, s.User) && !slices.Contains(out, s.User) {
 			out = append(out, s.User)
 		}
 	}

@@ -204,10 +204,11 @@ func TestParseDaemonsAndWineRefuseBadLines(t *testing.T) {
 // -u bind, postgres) is audited again as that user; root and the users
 // already tried are not added.
 func TestOtherOwners(t *testing.T) {
-	a := &matrix.Audit{Sockets: []matrix.AuditSocket{{User: "bind"}, {User: "root"}, {User: "bind"}, {User: "nobody"}, {User: "postgres"}}}
+	a := &matrix.Audit{Sockets: []matrix.AuditSocket{{User: "bind"}, {User: "root"}, {User: "bind"}, {User: "nobody"}, {User: "postgres"},
+		{User: "caddy", Attempts: []matrix.Attempt{{User: "caddy"}}}}}
 	got := otherOwners(a, []string{"nobody"})
 	if strings.Join(got, ",") != "bind,postgres" {
-		t.Errorf("otherOwners = %v, want bind, postgres", got)
+		t.Errorf("otherOwners = %v, want bind, postgres (caddy's socket was tried as caddy already)", got)
 	}
 }
 
