@@ -122,6 +122,9 @@ func Observe(ctx context.Context, s Server, opt Options) (*matrix.Audit, error) 
 		}
 	}
 	args := strings.Fields(fill(s.Run, values))
+	if opt.Under == "" {
+		args[0] = fromNPM(args[0], npm)
+	}
 	var a *matrix.Audit
 	if opt.Under == "wine" {
 		for i, arg := range args {
@@ -205,6 +208,20 @@ func onlyPort(a *matrix.Audit, port uint16) error {
 	return nil
 }
 
+// fromNPM is the program a bare command name (node) names: the one
+// runtimes/npm's lockfile installed (its node_modules/.bin), where npm ci
+// has run, else whatever PATH finds, as on a runner that ships its own.
+func fromNPM(name, npm string) string {
+	if strings.ContainsAny(name, `/\`) {
+		return name
+	}
+	p := filepath.Join(npm, ".bin", name)
+	if st, err := os.Stat(p); err == nil && st.Mode().IsRegular() {
+		return p
+	}
+	return name
+}
+
 // windowsVersion runs a Windows build's --version under Wine, in the
 // lane's prefix; a build that is not there is "not installed".
 func windowsVersion(ctx context.Context, s Server, dir, npmwin string, log io.Writer) (string, error) {
@@ -229,6 +246,7 @@ func windowsVersion(ctx context.Context, s Server, dir, npmwin string, log io.Wr
 // "not installed".
 func runtimeVersion(ctx context.Context, s Server, dir, npm string) (string, error) {
 	words := strings.Fields(fill(s.Version, map[string]string{"npm": npm}))
+	words[0] = fromNPM(words[0], npm)
 	if _, err := exec.LookPath(words[0]); err != nil {
 		first, _, _ := strings.Cut(s.Version, " ")
 		if strings.Contains(first, "{npm}") {

@@ -227,3 +227,21 @@ func TestOnlyPortRefusesStrangersUnderWine(t *testing.T) {
 		t.Errorf("an audit with another program's socket: %v, want an error naming it", err)
 	}
 }
+
+// TestFromNPM: a bare command is runtimes/npm's where npm ci installed it,
+// and PATH's otherwise (a runner's own Node where the lockfile's Linux
+// build does not run); a path stays as written.
+func TestFromNPM(t *testing.T) {
+	npm := testenv.TempDir(t)
+	os.MkdirAll(filepath.Join(npm, ".bin"), 0o755)
+	os.WriteFile(filepath.Join(npm, ".bin", "node"), []byte("#!/bin/sh\n"), 0o755)
+	for _, tc := range []struct{ name, want string }{
+		{"node", filepath.Join(npm, ".bin", "node")},
+		{"python3", "python3"},
+		{"/usr/bin/node", "/usr/bin/node"},
+	} {
+		if got := fromNPM(tc.name, npm); got != tc.want {
+			t.Errorf("fromNPM(%q) = %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
