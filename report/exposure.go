@@ -55,7 +55,7 @@ type socketGroup struct {
 func groupSockets(a *matrix.Audit) []socketGroup {
 	var groups []socketGroup
 	for _, s := range a.Sockets {
-		who, how := Severity(a.Target.Users, s)
+		who, how := SocketSeverity(a.Target.Users, s)
 		took := tookPerUser(s)
 		i := slices.IndexFunc(groups, func(g socketGroup) bool {
 			return g.socket.Proto == s.Proto && g.socket.Address == s.Address && g.socket.User == s.User &&

@@ -118,26 +118,27 @@ func RuntimeTable(w io.Writer, rows []RuntimeRow, claims []RuntimeClaim, fixes [
 	p.f("SO_REUSEADDR lets a restart bind past TIME_WAIT) held against the Linux column.\n")
 	for _, runtime := range runtimesOf(rows) {
 		var b strings.Builder
+		sub := &printer{w: &b} // escapes as p does
 		for _, r := range rows {
 			if r.Runtime != runtime {
 				continue
 			}
 			for _, c := range claims {
 				if c.Server == r.Name {
-					fmt.Fprintf(&b, "- %s, %s: sets %s (%s)\n", mdEscape(r.Title), c.OS, setsText(c.Sets), mdEscape(c.Source))
+					sub.f("- %s, %s: sets %s (%s)\n", mdEscape(r.Title), c.OS, setsText(c.Sets), mdEscape(c.Source))
 				}
 			}
 			if line := agreement(r, claims); line != "" {
-				fmt.Fprintf(&b, "  - %s\n", mdEscape(line))
+				sub.f("  - %s\n", mdEscape(line))
 			}
 		}
 		for _, f := range fixes {
 			if f.Runtime == runtime {
-				fmt.Fprintf(&b, "- Fix, %s: %s\n", f.OS, mdEscape(f.Text))
+				sub.f("- Fix, %s: %s\n", f.OS, mdEscape(f.Text))
 			}
 		}
 		if b.Len() > 0 { // a daemon without a claim or a fix has its knob above
-			p.f("\n### %s\n\n%s", runtime, b.String())
+			p.f("\n### %s\n\n%s", runtime, verbatim(b.String())) // its lines were escaped as they were written
 		}
 	}
 	return p.err

@@ -109,3 +109,34 @@ func tookBy(at matrix.Attempt) string {
 	}
 	return strings.TrimSpace(text)
 }
+
+// SocketSeverity is who can take s, in the table's words: the audit's own
+// Exposure where it has one, else Severity's derivation from the attempts.
+func SocketSeverity(users []string, s matrix.AuditSocket) (who, how string) {
+	e := s.Exposure
+	if e == nil {
+		return Severity(users, s)
+	}
+	switch e.Who {
+	case matrix.WhoAnyUser:
+		who = AnyUser
+	case matrix.WhoSameUser:
+		who = SameUser
+	case matrix.WhoPrivileged:
+		who = PrivilegedOnly
+	case matrix.WhoNone:
+		return "", ""
+	default:
+		who = string(e.Who)
+	}
+	how = "the audit's: " + string(e.Check)
+	if e.Owner != "" {
+		how += ", the socket is " + e.Owner + "'s"
+	}
+	if e.Checked != "" {
+		how += "; " + e.Checked
+	} else if e.Why != "" {
+		how += "; " + e.Why
+	}
+	return who, how
+}
