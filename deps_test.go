@@ -36,6 +36,7 @@ matrix, internal/atomicfile < internal/accept;
 internal/sock, internal/socktable < internal/witness;
 internal/sock < internal/ports;
 internal/sock, internal/reexec < internal/child;
+internal/reexec < internal/procs;
 
 # Walking sockets into states, delivering traffic, listing a machine's sockets.
 internal/witness < internal/deliver, internal/inventory, internal/testenv;
@@ -43,7 +44,7 @@ internal/witness, internal/ports < internal/walk;
 
 # The matrix runner, the audit, the lanes.
 internal/child, internal/deliver, internal/host, internal/walk < internal/runner, internal/arrange;
-internal/child, internal/deliver, internal/host, internal/inventory, internal/ports < internal/audit;
+internal/child, internal/deliver, internal/host, internal/inventory, internal/ports, internal/procs < internal/audit;
 matrix, internal/atomicfile, internal/progress, internal/reexec < internal/lane;
 
 # The explorer: arrangements run, compared with the model.

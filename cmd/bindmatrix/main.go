@@ -15,6 +15,7 @@ import (
 	"github.com/bindmatrix/bindmatrix/internal/audit"
 	"github.com/bindmatrix/bindmatrix/internal/child"
 	"github.com/bindmatrix/bindmatrix/internal/lane"
+	"github.com/bindmatrix/bindmatrix/internal/procs"
 	"github.com/bindmatrix/bindmatrix/internal/reexec"
 	"github.com/bindmatrix/bindmatrix/matrix"
 	"github.com/bindmatrix/bindmatrix/report"
@@ -63,7 +64,7 @@ Exit codes:
 // another-process cells, or be the init of a QEMU lane's kernel. The
 // guest's init runs without a signal watch: it powers the guest off,
 // never exits (guest_linux.go).
-var roles = []reexec.Role{child.Role, lane.GuestRole(func(args []string, stdout, stderr io.Writer) int {
+var roles = []reexec.Role{child.Role, procs.Role, lane.GuestRole(func(args []string, stdout, stderr io.Writer) int {
 	return run(context.Background(), args, stdout, stderr)
 })}
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/bindmatrix/bindmatrix/internal/child"
 	"github.com/bindmatrix/bindmatrix/internal/ports"
+	"github.com/bindmatrix/bindmatrix/internal/procs"
 	"github.com/bindmatrix/bindmatrix/internal/reexec"
 	"github.com/bindmatrix/bindmatrix/internal/sock"
 	"github.com/bindmatrix/bindmatrix/matrix"
@@ -42,7 +43,7 @@ var testServer = reexec.Role{Name: "test-server", Main: func() int {
 var exitAtOnce = reexec.Role{Name: "exit-at-once", Main: func() int { return 3 }}
 
 func TestMain(m *testing.M) {
-	reexec.Main(child.Role, testServer, exitAtOnce, groupServer, lateServer, udpClientServer, auditRole, udpServer, resettingServer)
+	reexec.Main(child.Role, procs.Role, testServer, exitAtOnce, groupServer, lateServer, udpClientServer, auditRole, udpServer, resettingServer)
 	os.Exit(m.Run())
 }
 

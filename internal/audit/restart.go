@@ -34,7 +34,7 @@ func restartCheck(ctx context.Context, srv *server, socks []inventory.Socket, w 
 	r := matrix.Restart{Witness: w.Name()}
 	select {
 	case <-srv.exited:
-		r.Verdict, r.Note = matrix.RestartUnreached, fmt.Sprintf("the server exited before the restart check (%s)", exitWords(srv.err))
+		r.Verdict, r.Note = matrix.RestartUnreached, fmt.Sprintf("the server exited before the restart check (%s)", srv.exitedWhy())
 		return r, nil
 	default:
 	}

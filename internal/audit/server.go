@@ -7,23 +7,25 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/bindmatrix/bindmatrix/internal/inventory"
+	"github.com/bindmatrix/bindmatrix/internal/procs"
 )
 
 // server is a command the audit started and stops again.
 type server struct {
 	args   []string
 	dir    string
-	cmd    *exec.Cmd
+	// group is the command and every process it started (package procs:
+	// on Linux wherever they went, setsid and daemons included).
+	group  *procs.Group
 	output *tail
-	exited chan struct{}
-	err    error // how it exited, once it did
+	exited <-chan struct{} // closed once every process of group is gone
+	log    io.Writer       // receives its output, and what the audit says about it
 	// before are the sockets that served before the command started: where
 	// the OS names no owners (Wine), the command's are those that appear.
 	before []inventory.Socket
@@ -36,6 +38,9 @@ const stopGrace = 5 * time.Second
 // errNothingListened says the command did not listen within the wait.
 var errNothingListened = errors.New("nothing listened")
 
+// errExited says every process of the command exited before it listened.
+var errExited = errors.New("the command is gone")
+
 // startServer starts the command, unless ctx is cancelled: an interrupted
 // audit starts nothing more.
 func startServer(ctx context.Context, args []string, dir string, log io.Writer) (*server, error) {
@@ -46,24 +51,21 @@ func startServer(ctx context.Context, args []string, dir string, log io.Writer) 
 	if err != nil {
 		return nil, err
 	}
-	s := &server{args: args, dir: dir, output: &tail{}, exited: make(chan struct{}), before: before}
-	s.cmd = exec.Command(args[0], args[1:]...)
-	s.cmd.Dir = dir
+	s := &server{args: args, dir: dir, output: &tail{}, before: before, log: log}
 	var out io.Writer = s.output
 	if log != nil {
 		out = io.MultiWriter(log, s.output)
 	}
-	s.cmd.Stdout, s.cmd.Stderr = out, out
-	ownProcessGroup(s.cmd)
-	if err := s.cmd.Start(); err != nil {
+	g, err := procs.Start(procs.Spec{Args: args, Dir: dir, Stdout: out, Stderr: out})
+	if err != nil {
 		return nil, fmt.Errorf("starting %s: %w", args[0], err)
 	}
-	go func() {
-		s.err = s.cmd.Wait()
-		close(s.exited)
-	}()
+	s.group, s.exited = g, g.Exited()
 	return s, nil
 }
+
+// exitedWhy says how the command exited, once every process of it is gone.
+func (s *server) exitedWhy() string { return exitWords(s.group.Err()) }
 
 // settleFor is how long the set of a server's sockets must stay the same
 // before the audit takes it as complete: a server opens its sockets one
@@ -82,7 +84,7 @@ func (s *server) waitListening(ctx context.Context, wait time.Duration) ([]inven
 	for {
 		select {
 		case <-s.exited:
-			return nil, fmt.Errorf("%s exited before it listened (%s)", s.args[0], exitWords(s.err))
+			return nil, fmt.Errorf("%w: %s exited before it listened (%s)", errExited, s.args[0], s.exitedWhy())
 		default:
 		}
 		socks, err := s.sockets()
@@ -123,7 +125,7 @@ func (s *server) sockets() ([]inventory.Socket, error) {
 	if noOwnerRecorded(all) {
 		return appearedSince(all, s.before, strings.Join(s.args, " ")), nil
 	}
-	tree, err := inventory.Tree(s.cmd.Process.Pid)
+	tree, err := inventory.Tree(s.group.Root())
 	if err != nil && !errors.Is(err, inventory.ErrNoProcess) {
 		return nil, err
 	}
@@ -175,20 +177,12 @@ func sameSockets(a, b []inventory.Socket) bool {
 	return slices.EqualFunc(a, b, func(x, y inventory.Socket) bool { return x.Proto == y.Proto && x.Local == y.Local })
 }
 
-// stop asks the server's process group to exit (SIGTERM; CTRL_BREAK on
-// Windows), and kills it after stopGrace.
+// stop asks every process of the server to exit (SIGTERM; CTRL_BREAK to
+// its console process group on Windows), kills them after stopGrace, and
+// gives up waiting stopGrace later: every wait is bounded.
 func (s *server) stop() {
-	select {
-	case <-s.exited:
-		return
-	default:
-	}
-	askToExit(s.cmd)
-	select {
-	case <-s.exited:
-	case <-time.After(stopGrace):
-		kill(s.cmd)
-		<-s.exited
+	if !s.group.Stop(stopGrace) && s.log != nil {
+		fmt.Fprintf(s.log, "bindmatrix: %s: some of its processes were still there %v after SIGKILL\n", s.args[0], stopGrace)
 	}
 }
 

@@ -1,4 +1,4 @@
-package audit
+package procs
 
 import (
 	"os/exec"
@@ -7,8 +7,8 @@ import (
 	"golang.org/x/sys/windows"
 )
 
-// ownProcessGroup starts the server in a console process group of its own,
-// so that CTRL_BREAK reaches it and the processes it starts, not us.
+// ownProcessGroup starts the command in a console process group of its
+// own, so that CTRL_BREAK reaches it and the processes it starts, not us.
 func ownProcessGroup(cmd *exec.Cmd) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{CreationFlags: windows.CREATE_NEW_PROCESS_GROUP}
 }
@@ -17,4 +17,4 @@ func askToExit(cmd *exec.Cmd) {
 	windows.GenerateConsoleCtrlEvent(windows.CTRL_BREAK_EVENT, uint32(cmd.Process.Pid))
 }
 
-func kill(cmd *exec.Cmd) { cmd.Process.Kill() }
+func killGroup(cmd *exec.Cmd) { cmd.Process.Kill() }

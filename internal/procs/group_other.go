@@ -1,6 +1,6 @@
 //go:build !unix && !windows
 
-package audit
+package procs
 
 import "os/exec"
 
@@ -8,4 +8,4 @@ func ownProcessGroup(cmd *exec.Cmd) {}
 
 func askToExit(cmd *exec.Cmd) { cmd.Process.Kill() }
 
-func kill(cmd *exec.Cmd) { cmd.Process.Kill() }
+func killGroup(cmd *exec.Cmd) { cmd.Process.Kill() }

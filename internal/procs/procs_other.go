@@ -1,0 +1,49 @@
+//go:build !linux
+
+package procs
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+
+	"github.com/bindmatrix/bindmatrix/internal/reexec"
+)
+
+// Tracked says whether a group holds every process its command starts,
+// wherever it goes. Not here: a process that leaves the command's process
+// group is not followed (a job object would do it on Windows; not yet).
+const Tracked = false
+
+// RoleName is the keeper's role, which only Linux plays.
+const RoleName = "procs-keeper"
+
+// Role is the keeper's role; here it is never started.
+var Role = reexec.Role{Name: RoleName, Main: func() int {
+	fmt.Fprintln(os.Stderr, "procs keeper: runs on Linux only")
+	return 2
+}}
+
+// direct is a command started without a keeper, leading a process group
+// of its own.
+type direct struct{ cmd *exec.Cmd }
+
+func (d direct) root() int  { return d.cmd.Process.Pid }
+func (d direct) terminate() { askToExit(d.cmd) }
+func (d direct) kill()      { killGroup(d.cmd) }
+
+func start(g *Group, spec Spec) (groupImpl, error) {
+	cmd := exec.Command(spec.Args[0], spec.Args[1:]...)
+	cmd.Dir = spec.Dir
+	cmd.Stdout, cmd.Stderr = spec.Stdout, spec.Stderr
+	ownProcessGroup(cmd)
+	cmd.WaitDelay = OutputGrace
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrStart, err)
+	}
+	go func() {
+		g.err = cmd.Wait()
+		close(g.exited)
+	}()
+	return direct{cmd}, nil
+}
