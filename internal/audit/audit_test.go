@@ -43,7 +43,7 @@ var testServer = reexec.Role{Name: "test-server", Main: func() int {
 var exitAtOnce = reexec.Role{Name: "exit-at-once", Main: func() int { return 3 }}
 
 func TestMain(m *testing.M) {
-	reexec.Main(child.Role, procs.Role, testServer, exitAtOnce, groupServer, lateServer, udpClientServer, auditRole, udpServer, resettingServer)
+	reexec.Main(append([]reexec.Role{child.Role, procs.Role, testServer, exitAtOnce, groupServer, lateServer, udpClientServer, auditRole, udpServer, resettingServer}, osRoles...)...)
 	os.Exit(m.Run())
 }
 

@@ -55,8 +55,7 @@ func restartCheck(ctx context.Context, srv *server, socks []inventory.Socket, w 
 			shared = append(shared, others...)
 			continue
 		}
-		_, at := sock.Loopback(s.Family, s.Local.Port())
-		listeners = append(listeners, at)
+		listeners = append(listeners, connectTo(s))
 	}
 	if !slices.ContainsFunc(socks, func(s inventory.Socket) bool { return s.Proto == matrix.TCP }) {
 		// TIME_WAIT is TCP's: a UDP socket's port is free the moment it
@@ -73,11 +72,7 @@ func restartCheck(ctx context.Context, srv *server, socks []inventory.Socket, w 
 		}
 		return r, nil
 	}
-	type conn struct {
-		client       sock.Socket
-		server, peer netip.AddrPort
-	}
-	var conns []conn
+	var conns []restartConn
 	defer func() {
 		for _, c := range conns {
 			c.client.Abort()
@@ -95,24 +90,29 @@ func restartCheck(ctx context.Context, srv *server, socks []inventory.Socket, w 
 				break
 			}
 			peer, _ := c.LocalAddr()
-			conns = append(conns, conn{client: c, server: at, peer: peer})
+			conns = append(conns, restartConn{client: c, server: at, peer: peer})
 		}
 	}
 	// A connection still in the listener's queue is reset when the server
 	// exits, and leaves no TIME_WAIT entry: give the server the time to
-	// accept them. The server goes first, so that its side of every
-	// connection it accepted closes first; then the clients close theirs.
-	accepted := func(c conn) bool {
-		e, found, err := w.Lookup(c.server, c.peer)
-		return err == nil && found && e.Inode != 0
-	}
+	// accept them. A listener with TCP_DEFER_ACCEPT (Apache's default
+	// AcceptFilter) keeps a silent connection in SYN_RECV: such a one gets
+	// a byte. The server goes first, so that its side of every connection
+	// it accepted closes first; then the clients close theirs.
+	poked := make([]bool, len(conns))
 	allAccepted := waitFor(timeWaitPatience, func() bool {
-		for _, c := range conns {
-			if !accepted(c) {
-				return false
+		all := true
+		for i, c := range conns {
+			e, found, err := w.Lookup(c.server, c.peer)
+			switch {
+			case err == nil && found && e.Inode != 0:
+				continue
+			case err == nil && found && waitsForData(e.State) && !poked[i]:
+				poked[i] = c.client.Poke() == nil
 			}
+			all = false
 		}
-		return true
+		return all
 	})
 	srv.stop()
 	// The server's side closes once its process is gone, or a moment later:
@@ -137,14 +137,16 @@ func restartCheck(ctx context.Context, srv *server, socks []inventory.Socket, w 
 			reset++
 		}
 	}
+	// A client that closes with unread data (a server that writes first:
+	// sshd's banner, an SMTP greeting) sends a reset, which ends the
+	// server's side too: read it all first.
 	for _, c := range conns {
+		c.client.Discard()
 		c.client.Close()
 	}
-	var proven []conn
-	for _, c := range conns {
-		if reset < len(conns) && timeWaitProven(w, c.server, c.peer) { // a reset leaves none to wait for
-			proven = append(proven, c)
-		}
+	var proven []restartConn
+	if reset < len(conns) { // a reset leaves none to wait for
+		proven = timeWaitsProven(w, conns)
 	}
 	opened := len(conns)
 	conns = nil // closed above; nothing to reset
@@ -204,13 +206,47 @@ func restartCheck(ctx context.Context, srv *server, socks []inventory.Socket, w 
 	return r, again
 }
 
-// timeWaitProven waits for the server's side of server↔peer to be in
-// TIME_WAIT, within timeWaitPatience.
-func timeWaitProven(w witness.Witness, server, peer netip.AddrPort) bool {
-	return waitFor(timeWaitPatience, func() bool {
-		e, found, err := w.Lookup(server, peer)
-		return err == nil && found && e.State == socktable.TimeWait
+// restartConn is a connection the restart check opened: the client's
+// socket, the server's address it reached, and its own (the peer).
+type restartConn struct {
+	client       sock.Socket
+	server, peer netip.AddrPort
+}
+
+// timeWaitsProven waits, within timeWaitPatience, for the server's side of
+// every connection to be in TIME_WAIT, and returns those that are. They
+// are waited for together: a wait per connection, in turn, took 2 s each
+// where none came (300 connections, 20 minutes).
+func timeWaitsProven(w witness.Witness, conns []restartConn) []restartConn {
+	var proven []restartConn
+	waitFor(timeWaitPatience, func() bool {
+		proven = proven[:0]
+		for _, c := range conns {
+			if e, found, err := w.Lookup(c.server, c.peer); err == nil && found && e.State == socktable.TimeWait {
+				proven = append(proven, c)
+			}
+		}
+		return len(proven) == len(conns)
 	})
+	return proven
+}
+
+// connectTo is where a client connects to reach the listener s: its own
+// address if it listens on a loopback one (127.0.0.2 is not 127.0.0.1),
+// the loopback address of its family if it listens on the wildcard.
+func connectTo(s inventory.Socket) netip.AddrPort {
+	if a := s.Local.Addr(); !a.IsUnspecified() && a.Unmap().IsLoopback() {
+		return s.Local
+	}
+	_, at := sock.Loopback(s.Family, s.Local.Port())
+	return at
+}
+
+// waitsForData says a server's side of a connection in state st is
+// complete on the client's side, but not yet accepted: with
+// TCP_DEFER_ACCEPT it waits in SYN_RECV for the first data.
+func waitsForData(st socktable.TCPState) bool {
+	return st == socktable.SynRecv || st == socktable.NewSynRecv
 }
 
 // waitFor asks done until it says yes or patience runs out, and says which.

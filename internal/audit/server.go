@@ -18,8 +18,8 @@ import (
 
 // server is a command the audit started and stops again.
 type server struct {
-	args   []string
-	dir    string
+	args []string
+	dir  string
 	// group is the command and every process it started (package procs:
 	// on Linux wherever they went, setsid and daemons included).
 	group  *procs.Group

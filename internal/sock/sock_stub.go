@@ -33,6 +33,8 @@ func (s Socket) Close() error                       { return nil }
 func (s Socket) Abort() error                       { return nil }
 func (s Socket) Send(ap netip.AddrPort) error       { return sysErr("sendto", ErrUnsupported) }
 func (s Socket) Drain() (int, error)                { return 0, ErrUnsupported }
+func (s Socket) Discard() (int, error)              { return 0, ErrUnsupported }
+func (s Socket) Poke() error                        { return sysErr("write", ErrUnsupported) }
 
 func errnoOf(err error) (name string, native int, ok bool) { return "", 0, false }
 

@@ -249,3 +249,41 @@ func (s Socket) AcceptWithin(patience time.Duration) (Socket, error) {
 		return s.Accept()
 	}
 }
+
+// Discard reads and drops whatever has arrived on a connected socket,
+// without blocking, and returns how many bytes there were: a socket closed
+// with unread data sends a reset instead of a FIN (RFC 2525, 2.17), and
+// then neither side keeps a TIME_WAIT entry. A server that writes first
+// (an SSH banner, an SMTP greeting) leaves such data.
+func (s Socket) Discard() (int, error) {
+	if err := unix.SetNonblock(s.FD(), true); err != nil {
+		return 0, sysErr("fcntl", err)
+	}
+	buf := make([]byte, 4096)
+	total := 0
+	for {
+		n, err := unix.Read(s.FD(), buf)
+		switch {
+		case err == unix.EINTR:
+		case err == unix.EAGAIN || err == unix.EWOULDBLOCK || err == nil && n == 0:
+			return total, nil
+		case err != nil:
+			return total, sysErr("read", err)
+		default:
+			total += n
+		}
+	}
+}
+
+// Poke sends one byte, a newline, on a connected socket: a listener with
+// TCP_DEFER_ACCEPT (Apache's default AcceptFilter) keeps a connection in
+// SYN_RECV, unaccepted, until data arrives; a line-based server skips an
+// empty line.
+func (s Socket) Poke() error {
+	for {
+		_, err := unix.Write(s.FD(), []byte{'\n'})
+		if err != unix.EINTR {
+			return sysErr("write", err)
+		}
+	}
+}

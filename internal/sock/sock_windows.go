@@ -277,3 +277,38 @@ func (s Socket) AcceptWithin(patience time.Duration) (Socket, error) {
 	}
 	return s.Accept()
 }
+
+var procSend = ws2.NewProc("send")
+
+// Discard reads and drops whatever has arrived on a connected socket,
+// without blocking, and returns how many bytes there were: a socket closed
+// with unread data sends a reset instead of a FIN, and then neither side
+// keeps a TIME_WAIT entry.
+func (s Socket) Discard() (int, error) {
+	on := uint32(1)
+	if r, _, err := procIoctlsock.Call(uintptr(s.h), fionbio, uintptr(unsafe.Pointer(&on))); r != 0 {
+		return 0, sysErr("ioctlsocket", err)
+	}
+	buf := make([]byte, 4096)
+	total := 0
+	for {
+		n, _, err := windows.Recvfrom(s.h, buf, 0)
+		switch {
+		case errors.Is(err, windows.WSAEWOULDBLOCK) || err == nil && n == 0:
+			return total, nil
+		case err != nil:
+			return total, sysErr("recv", err)
+		}
+		total += n
+	}
+}
+
+// Poke sends one byte, a newline, on a connected socket: a listener that
+// accepts only once data arrives gets some.
+func (s Socket) Poke() error {
+	b := byte('\n')
+	if r, _, err := procSend.Call(uintptr(s.h), uintptr(unsafe.Pointer(&b)), 1, 0); int32(r) == -1 {
+		return sysErr("send", err)
+	}
+	return nil
+}
