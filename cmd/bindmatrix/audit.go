@@ -65,8 +65,16 @@ func cmdAudit(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 	if err != nil {
 		return exitBadInput, usageErrorf("-format: %v", err)
 	}
-	if *port < 0 || *port > 65535 {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if *port < 0 || *port > 65535 || set["port"] && *port == 0 {
 		return exitBadInput, usageErrorf("-port %d: a port is 1 to 65535", *port)
+	}
+	if *wait <= 0 {
+		return exitBadInput, usageErrorf("-wait %v: give how long the command may take to listen, more than 0", *wait)
+	}
+	if *under != "" && *under != "wine" {
+		return exitBadInput, usageErrorf("-under %s: an audit runs under wine only (the server audited must run where the audit does)", *under)
 	}
 	p, err := matrix.ParseProto(*proto)
 	if err != nil {
@@ -75,8 +83,7 @@ func cmdAudit(ctx context.Context, args []string, stdout, stderr io.Writer) (int
 	if *under != "" {
 		return auditUnder(ctx, *under, all, r, stdout, stderr)
 	}
-	deliverSet := false
-	fs.Visit(func(f *flag.Flag) { deliverSet = deliverSet || f.Name == "deliver" })
+	deliverSet := set["deliver"]
 	if !deliverSet {
 		*deliverTraffic = len(command) > 0
 	}

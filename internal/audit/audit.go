@@ -113,6 +113,12 @@ func Run(ctx context.Context, req Request) (*matrix.Audit, error) {
 		if ctx.Err() != nil {
 			return nil, context.Cause(ctx)
 		}
+		if errors.As(err, new(exitedEarly)) && srv.group.Err() != nil {
+			// It failed on its own: a bad flag, a port something else
+			// held before the audit began. (At the restart, the same is
+			// the finding.)
+			return nil, badInput("%v%s", err, srv.output.says())
+		}
 		if err != nil {
 			a.Note = err.Error() + srv.output.says()
 			a.Conclude()
@@ -310,6 +316,8 @@ func check(req Request) error {
 		return badInput("give one of -port, -pid or a command after --")
 	case req.Restart && len(req.Command) == 0:
 		return badInput("-restart restarts a command the audit started: give it after --")
+	case len(req.Command) > 0 && req.Wait <= 0:
+		return badInput("-wait %v: give how long the command may take to listen, more than 0", req.Wait)
 	}
 	return checkOptions(req.Options)
 }

@@ -74,6 +74,8 @@ func TestBadRequestsAreRefused(t *testing.T) {
 		"negative count":      {Port: 80, Options: Options{DeliverCount: -1}},
 		"as same":             {Port: 80, Options: Options{As: []string{"same"}}},
 		"command not found":   {Command: []string{"/nonexistent/server"}},
+		"no wait":             {Command: []string{"sh"}},
+		"negative wait":       {Command: []string{"sh"}, Wait: -time.Second},
 		"nothing on the port": {Port: freePort(t), Proto: matrix.TCP},
 	} {
 		if _, err := Run(context.Background(), req); !errors.Is(err, ErrBadInput) {
@@ -90,12 +92,18 @@ func freePort(t *testing.T) uint16 {
 	return p
 }
 
-// TestCommandThatNeverListens: a server that exits before it listens makes
-// the audit incomplete, with its output, never exclusive.
+// TestCommandThatNeverListens: a server that exits with an error before it
+// listens was bad input (exit 2), with its output (it made the audit
+// incomplete, exit 3, before); one that exits without an error and never
+// listened makes the audit incomplete, never exclusive.
 func TestCommandThatNeverListens(t *testing.T) {
 	self, _ := reexec.Self()
 	t.Setenv(reexec.Env, exitAtOnce.Name)
-	a, err := Run(context.Background(), Request{Command: []string{self}, Wait: 5 * time.Second})
+	_, err := Run(context.Background(), Request{Command: []string{self}, Wait: 5 * time.Second})
+	if !errors.Is(err, ErrBadInput) || !strings.Contains(err.Error(), "exited before it listened (exit status 3)") {
+		t.Errorf("%v, want bad input saying it exited with status 3", err)
+	}
+	a, err := Run(context.Background(), Request{Command: []string{"sh", "-c", "exit 0"}, Wait: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -38,8 +38,11 @@ const stopGrace = 5 * time.Second
 // errNothingListened says the command did not listen within the wait.
 var errNothingListened = errors.New("nothing listened")
 
-// errExited says every process of the command exited before it listened.
-var errExited = errors.New("the command is gone")
+// exitedEarly says every process of the command exited before it
+// listened.
+type exitedEarly struct{ why string }
+
+func (e exitedEarly) Error() string { return e.why }
 
 // startServer starts the command, unless ctx is cancelled: an interrupted
 // audit starts nothing more.
@@ -84,7 +87,7 @@ func (s *server) waitListening(ctx context.Context, wait time.Duration) ([]inven
 	for {
 		select {
 		case <-s.exited:
-			return nil, fmt.Errorf("%w: %s exited before it listened (%s)", errExited, s.args[0], s.exitedWhy())
+			return nil, exitedEarly{fmt.Sprintf("%s exited before it listened (%s)", s.args[0], s.exitedWhy())}
 		default:
 		}
 		socks, err := s.sockets()
