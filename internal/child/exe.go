@@ -10,8 +10,8 @@ import (
 
 // Another user may not be able to read a test binary in a private build
 // directory, so that helper runs from a copy in a directory anyone can
-// read, made when the first such helper starts and removed when the last
-// one stops.
+// read, made when such a helper starts and removed as soon as the helpers
+// starting at once have started: a running program needs no file.
 var otherUserExe struct {
 	mu    sync.Mutex
 	path  string
@@ -60,7 +60,8 @@ func publicTempDir() string {
 	}
 }
 
-// releaseExecutable says a helper of u is done with its executable.
+// releaseExecutable says a helper of u has started from its executable
+// (or failed to).
 func releaseExecutable(u User) {
 	if u == SameUser {
 		return

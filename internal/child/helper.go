@@ -83,16 +83,18 @@ func Start(user User) (*Helper, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A running helper needs no file: the copy made for another user goes
+	// as soon as the helper has started from it (or failed to), so that an
+	// interrupt, even a second one that exits at once, leaves none behind.
+	defer releaseExecutable(user)
 	cmd := reexec.Command(exe, RoleName)
 	if user != SameUser {
 		if err := runAs(cmd, user.name); err != nil {
-			releaseExecutable(user)
 			return nil, err
 		}
 	}
 	pipe, err := cmd.StdinPipe()
 	if err != nil {
-		releaseExecutable(user)
 		return nil, err
 	}
 	// Its own pipe rather than StdoutPipe: Wait, in its own goroutine,
@@ -101,7 +103,6 @@ func Start(user User) (*Helper, error) {
 	// poller, and a round trip per cell adds up.
 	out, w, err := blockingPipe()
 	if err != nil {
-		releaseExecutable(user)
 		return nil, err
 	}
 	h := &Helper{user: user, cmd: cmd, pipe: pipe, in: bufio.NewWriterSize(pipe, frameBuffer), out: out,
@@ -111,7 +112,6 @@ func Start(user User) (*Helper, error) {
 	w.Close()
 	if err != nil {
 		out.Close()
-		releaseExecutable(user)
 		return nil, fmt.Errorf("starting a helper process (%s): %w", exe, err)
 	}
 	go func() { cmd.Wait(); close(h.waited) }()
@@ -397,7 +397,6 @@ func (h *Helper) Stop() {
 			<-h.waited
 		}
 		h.out.Close()
-		releaseExecutable(h.user)
 		if h.dead == nil {
 			h.dead = fmt.Errorf("%w: stopped", ErrDead)
 		}
