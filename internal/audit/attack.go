@@ -285,7 +285,7 @@ func (a *attacker) attempt(g []inventory.Socket, s inventory.Socket, b bind, opt
 		// In rounds of the first's size, the port listed between them.
 		plan.Max = max(3*a.count, noneCount(len(g))-t.Sent)
 		m, merr := deliver.Run(plan, newcomer)
-		t.Sent, t.Received[0], t.Stopped, err = t.Sent+m.Sent, m.Received[0], m.Stopped, merr
+		t.Sent, t.Received[0], t.Stopped, t.Complete, err = t.Sent+m.Sent, m.Received[0], m.Stopped, m.Complete, merr
 	}
 	if changed := a.holdersChanged(s, before); changed != "" {
 		at.Outcome, at.Delivery = matrix.Unreached, nil
@@ -304,6 +304,10 @@ func (a *attacker) attempt(g []inventory.Socket, s inventory.Socket, b bind, opt
 		at.Note = t.Note(to, "the newcomer")
 	case t.Stopped != nil:
 		at.Note = t.Note(to, "the newcomer")
+	case !t.Complete:
+		// A count not proven whole (internal/deliver's Complete) proves
+		// no "none": the bind that succeeded could still take traffic.
+		at.Note = t.Note(to, "the newcomer") + "; not every connection was proven past its handshake, so the count proves nothing"
 	default:
 		at.Delivery = &matrix.AttemptDelivery{Sent: t.Sent, Second: t.Received[0]}
 		at.Note = t.Note(to, "the newcomer")

@@ -24,10 +24,15 @@ var osRoles = []reexec.Role{mannerServer}
 // its first argument: "greet" writes a banner on every connection it
 // accepts, as sshd and SMTP servers do; "defer" sets TCP_DEFER_ACCEPT, as
 // Apache's default AcceptFilter does, and reads the first data of each
-// connection. It listens with SO_REUSEADDR on its second argument.
+// connection. It listens with SO_REUSEADDR on its second argument, or
+// with SO_REUSEPORT where the manner ends in "+reuseport".
 var mannerServer = reexec.Role{Name: "manner-server", Main: func() int {
 	manner, at := os.Args[1], netip.MustParseAddrPort(os.Args[2])
-	s, outcome, _, err := sock.Attempt(sock.FamilyOf(at.Addr()), matrix.TCP, matrix.ReuseAddr, at)
+	opt := matrix.ReuseAddr
+	if m, ok := strings.CutSuffix(manner, "+reuseport"); ok {
+		manner, opt = m, matrix.ReusePort
+	}
+	s, outcome, _, err := sock.Attempt(sock.FamilyOf(at.Addr()), matrix.TCP, opt, at)
 	if err != nil || outcome != matrix.OK {
 		os.Stderr.WriteString("manner-server: bind: " + string(outcome) + "\n")
 		return 1
@@ -131,5 +136,38 @@ func TestTimeWaitsAreWaitedForTogether(t *testing.T) {
 		if want := conns[i%len(conns)].peer; peer != want {
 			t.Fatalf("lookup %d asked about %v, want %v: the connections are not waited for together (%v...)", i, peer, want, w.peers[:2*len(conns)])
 		}
+	}
+}
+
+// TestDeliveryToADeferringServerIsProven: beside a SO_REUSEPORT listener
+// with TCP_DEFER_ACCEPT, the connections that reached the server stayed
+// in SYN_RECV, so every delivery check waited out its patience and its
+// count, never proven whole, was taken as proof all the same. Now each
+// such connection gets a byte and every count is proven.
+func TestDeliveryToADeferringServerIsProven(t *testing.T) {
+	cmd, at := mannerCommand(t, "defer+reuseport", netip.MustParseAddr("127.0.0.1"))
+	a, err := runBounded(t, context.Background(), Request{Command: cmd, Wait: 10 * time.Second, Options: Options{Deliver: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Verdict != matrix.AuditHijackable || len(a.Sockets) != 1 {
+		t.Fatalf("verdict %s, sockets %+v, want the server's socket, hijackable", a.Verdict, a.Sockets)
+	}
+	delivered := 0
+	for _, att := range a.Sockets[0].Attempts {
+		if att.Outcome != matrix.OK {
+			continue
+		}
+		if att.Delivery == nil {
+			t.Errorf("%v %s %s: no delivery proven: %s", att.Address, att.Family, att.Option, att.Note)
+			continue
+		}
+		delivered++
+		if att.Address == at && att.Option == matrix.ReusePort && att.Delivery.Second == 0 {
+			t.Errorf("SO_REUSEPORT on %v received none of %d", at, att.Delivery.Sent)
+		}
+	}
+	if delivered == 0 {
+		t.Errorf("no attempt was delivered to: %+v", a.Sockets[0].Attempts)
 	}
 }

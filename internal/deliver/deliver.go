@@ -86,7 +86,7 @@ func Run(p Plan, receivers ...Receiver) (Tally, error) {
 		fam = matrix.SockIPv6 // a v4-mapped target is reached over IPv6
 	}
 	var clients []sock.Socket
-	var clientAddrs []netip.AddrPort
+	var connected []client
 	defer func() {
 		for _, c := range clients {
 			c.Abort()
@@ -124,7 +124,7 @@ func Run(p Plan, receivers ...Receiver) (Tally, error) {
 			}
 			t.Sent++
 			if a, err := c.LocalAddr(); err == nil {
-				clientAddrs = append(clientAddrs, a)
+				connected = append(connected, client{c, a})
 			}
 		}
 		if err := count(); err != nil {
@@ -137,7 +137,7 @@ func Run(p Plan, receivers ...Receiver) (Tally, error) {
 	patience := cmp.Or(p.Patience, DefaultPatience)
 	deadline := time.Now().Add(patience)
 	if p.Unseen && p.Proto == matrix.TCP && p.Witness != nil && t.Stopped == nil {
-		return t, t.proveQueued(p, clientAddrs, count, deadline)
+		return t, t.proveQueued(p, connected, count, deadline)
 	}
 	for !t.settled() && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Microsecond)
@@ -202,20 +202,33 @@ func (t Tally) Note(to netip.AddrPort, names ...string) string {
 	return note
 }
 
+// client is a connection sent, and the address it came from.
+type client struct {
+	sock sock.Socket
+	addr netip.AddrPort
+}
+
 // proveQueued waits until the witness shows every connection past its
 // handshake on the server side, then counts once more: that count is
-// exact, whoever else took the rest.
-func (t *Tally) proveQueued(p Plan, clients []netip.AddrPort, count func() error, deadline time.Time) error {
+// exact, whoever else took the rest. A listener with TCP_DEFER_ACCEPT
+// (Apache's default AcceptFilter) keeps a connection that sent nothing in
+// SYN_RECV: the client's handshake is done, the server's side waits for
+// data. Such a connection gets one byte, once.
+func (t *Tally) proveQueued(p Plan, clients []client, count func() error, deadline time.Time) error {
 	t.unseen, t.patience = true, cmp.Or(p.Patience, DefaultPatience)
+	poked := make([]bool, len(clients))
 	for {
 		pending := 0
-		for _, c := range clients {
-			e, found, err := p.Witness.Lookup(p.To, c)
+		for i, c := range clients {
+			e, found, err := p.Witness.Lookup(p.To, c.addr)
 			if err != nil {
 				return fmt.Errorf("delivery check: %w", err)
 			}
 			if found && (e.State == socktable.SynRecv || e.State == socktable.NewSynRecv) {
 				pending++
+				if !poked[i] {
+					poked[i] = c.sock.Poke() == nil
+				}
 			}
 		}
 		if pending == 0 || !time.Now().Before(deadline) {
