@@ -242,42 +242,71 @@ func obey(control *os.File) {
 		}
 		switch b[0] {
 		case 'T':
-			signalAll(unix.SIGTERM)
+			go terminateForever()
 		case 'K':
 			go killForever()
 		}
 	}
 }
 
+// terminateForever asks every process below the keeper to exit, each
+// that appears later too, and all of them again every askAgain, until the
+// keeper exits: a server may fork as it is asked, and a child between fork
+// and exec still runs its parent's handler, which the exec then forgets
+// (sshd's per-connection children, seen here: they outlived one SIGTERM
+// each time one was accepted meanwhile).
+func terminateForever() {
+	asked := map[int]bool{}
+	for last := time.Now(); ; time.Sleep(10 * time.Millisecond) {
+		if time.Since(last) >= askAgain {
+			asked, last = map[int]bool{}, time.Now()
+		}
+		for _, pid := range signalAll(unix.SIGTERM, asked) {
+			asked[pid] = true
+		}
+	}
+}
+
+// askAgain is how often terminateForever repeats itself.
+const askAgain = 250 * time.Millisecond
+
 // killForever kills every process below the keeper until the keeper
 // exits, which it does once none is left: a process may fork between two
 // rounds.
 func killForever() {
 	for {
-		signalAll(unix.SIGKILL)
+		signalAll(unix.SIGKILL, nil)
 		time.Sleep(10 * time.Millisecond)
 	}
 }
 
-// signalAll sends sig to every process below this one. Each is signalled
-// through a pidfd opened while it was still below, so that a PID reused
-// meanwhile by another process is never signalled.
-func signalAll(sig unix.Signal) {
+// signalAll sends sig to every process below this one but those skipped,
+// and returns those it signalled. Each is signalled through a pidfd opened
+// while it was still below, so that a PID reused meanwhile by another
+// process is never signalled.
+func signalAll(sig unix.Signal, skip map[int]bool) []int {
 	self := os.Getpid()
+	var signalled []int
 	for _, pid := range below(self) {
+		if skip[pid] {
+			continue
+		}
 		fd, err := unix.PidfdOpen(pid, 0)
 		if err == unix.ENOSYS { // before Linux 5.3: our own unreaped ones cannot be reused
-			unix.Kill(pid, sig)
+			if unix.Kill(pid, sig) == nil {
+				signalled = append(signalled, pid)
+			}
 			continue
 		}
 		if err != nil {
 			continue // gone
 		}
-		if stillBelow(pid, self) {
-			unix.PidfdSendSignal(fd, sig, nil, 0)
+		if stillBelow(pid, self) && unix.PidfdSendSignal(fd, sig, nil, 0) == nil {
+			signalled = append(signalled, pid)
 		}
 		unix.Close(fd)
 	}
+	return signalled
 }
 
 // below lists the processes below root in the process tree (/proc).
