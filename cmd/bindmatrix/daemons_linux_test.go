@@ -46,7 +46,6 @@ type daemon struct {
 // port, in a directory of its own the daemon's user may write to.
 func daemonConfig(t *testing.T, name string, extra map[string]string) daemon {
 	t.Helper()
-	testenv.SkipIfShort(t, "audits a real daemon")
 	template, err := os.ReadFile(filepath.Join("..", "..", "internal", "audit", "testdata", "daemons", name+".conf"))
 	if err != nil {
 		t.Fatal(err)
@@ -74,6 +73,7 @@ func daemonConfig(t *testing.T, name string, extra map[string]string) daemon {
 // daemon needs root.
 func needDaemon(t *testing.T, program, pkg string) string {
 	t.Helper()
+	testenv.SkipIfShort(t, "audits a real daemon ("+program+")")
 	path, err := exec.LookPath(program)
 	if err != nil {
 		for _, dir := range []string{"/usr/sbin", "/sbin"} {
