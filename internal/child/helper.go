@@ -108,6 +108,9 @@ func Start(user User) (*Helper, error) {
 	h := &Helper{user: user, cmd: cmd, pipe: pipe, in: bufio.NewWriterSize(pipe, frameBuffer), out: out,
 		answers: bufio.NewReaderSize(out, frameBuffer), stderr: &tailBuffer{}, early: map[uint64]Response{}, waited: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = w, h.stderr
+	// Every wait bounded: the helper starts nothing, but whatever held
+	// its stderr once it is gone would keep Wait (and Stop) waiting.
+	cmd.WaitDelay = Patience
 	err = cmd.Start()
 	w.Close()
 	if err != nil {
