@@ -46,6 +46,8 @@ type keeper struct {
 	mu      sync.Mutex
 }
 
+var _ groupImpl = (*keeper)(nil)
+
 func (k *keeper) root() int { return k.cmd.Process.Pid }
 
 func (k *keeper) send(b byte) {

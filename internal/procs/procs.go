@@ -84,8 +84,10 @@ func (g *Group) Exited() <-chan struct{} { return g.exited }
 // closed; nil after a zero exit.
 func (g *Group) Err() error { return g.err }
 
-// Terminate asks every process of the group to exit: SIGTERM to each
-// (CTRL_BREAK to its console process group on Windows).
+// Terminate asks every process of the group to exit: SIGTERM to each, to
+// each that appears after, and to all again every 250 ms until they are
+// gone (Linux); SIGTERM to its process group (other Unixes); CTRL_BREAK to
+// its console process group (Windows).
 func (g *Group) Terminate() { g.impl.terminate() }
 
 // Kill kills every process of the group, and keeps killing until none is

@@ -28,6 +28,8 @@ var Role = reexec.Role{Name: RoleName, Main: func() int {
 // of its own.
 type direct struct{ cmd *exec.Cmd }
 
+var _ groupImpl = direct{}
+
 func (d direct) root() int  { return d.cmd.Process.Pid }
 func (d direct) terminate() { askToExit(d.cmd) }
 func (d direct) kill()      { killGroup(d.cmd) }
