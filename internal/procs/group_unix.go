@@ -14,4 +14,12 @@ func ownProcessGroup(cmd *exec.Cmd) { cmd.SysProcAttr = &syscall.SysProcAttr{Set
 // The group signalled is the one ownProcessGroup made, never another.
 func askToExit(cmd *exec.Cmd) { syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM) }
 
-func killGroup(cmd *exec.Cmd) { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+// job: nothing here follows a process that leaves the group (a process
+// descriptor on FreeBSD could).
+type job struct{}
+
+func track(cmd *exec.Cmd) job { return job{} }
+
+func killGroup(cmd *exec.Cmd, _ job) { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+
+func (job) release() {}

@@ -59,6 +59,14 @@ func (k *keeper) send(b byte) {
 func (k *keeper) terminate() { k.send('T') }
 func (k *keeper) kill()      { k.send('K') }
 
+// release closes the control pipe: the keeper kills what is left, if
+// anything, and exits.
+func (k *keeper) release() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.control.Close()
+}
+
 func start(g *Group, spec Spec) (groupImpl, error) {
 	exe, err := reexec.Self()
 	if err != nil {

@@ -12,8 +12,9 @@
 // all, signals each one through a pidfd, and kills them all when the
 // program that started it goes away, even by SIGKILL. Elsewhere the
 // command leads a process group (a console process group on Windows) of
-// its own, and a process that leaves it is not tracked: a stub, said so by
-// Tracked.
+// its own, and a process that leaves it is not listed: a stub, said so by
+// Tracked; on Windows a job object holds them all, and kills what is left
+// when the group is released or this process ends.
 //
 // It is not a process supervisor: nothing is restarted, and a group's
 // processes are only ever signalled by it.
@@ -47,6 +48,9 @@ type groupImpl interface {
 	root() int
 	terminate()
 	kill()
+	// release lets go of the group once it is stopped: what is still
+	// left of it is killed (the keeper's pipe, the job object closed).
+	release()
 }
 
 // ErrStart says the command could not be started (not found, not
@@ -98,6 +102,7 @@ func (g *Group) Kill() { g.impl.kill() }
 // gone at most grace more: every wait is bounded. It says whether the
 // group is gone.
 func (g *Group) Stop(grace time.Duration) bool {
+	defer g.impl.release()
 	select {
 	case <-g.exited:
 		return true

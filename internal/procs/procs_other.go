@@ -11,8 +11,9 @@ import (
 )
 
 // Tracked says whether a group holds every process its command starts,
-// wherever it goes. Not here: a process that leaves the command's process
-// group is not followed (a job object would do it on Windows; not yet).
+// wherever it goes, and can list them. Not here: a process that leaves the
+// command's process group is not listed, though on Windows the job object
+// kills it with the group.
 const Tracked = false
 
 // RoleName is the keeper's role, which only Linux plays.
@@ -25,14 +26,18 @@ var Role = reexec.Role{Name: RoleName, Main: func() int {
 }}
 
 // direct is a command started without a keeper, leading a process group
-// of its own.
-type direct struct{ cmd *exec.Cmd }
+// of its own, and on Windows held in a job object.
+type direct struct {
+	cmd *exec.Cmd
+	job job
+}
 
 var _ groupImpl = direct{}
 
 func (d direct) root() int  { return d.cmd.Process.Pid }
 func (d direct) terminate() { askToExit(d.cmd) }
-func (d direct) kill()      { killGroup(d.cmd) }
+func (d direct) kill()      { killGroup(d.cmd, d.job) }
+func (d direct) release()   { d.job.release() }
 
 func start(g *Group, spec Spec) (groupImpl, error) {
 	cmd := exec.Command(spec.Args[0], spec.Args[1:]...)
@@ -43,9 +48,10 @@ func start(g *Group, spec Spec) (groupImpl, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrStart, err)
 	}
+	d := direct{cmd: cmd, job: track(cmd)}
 	go func() {
 		g.err = cmd.Wait()
 		close(g.exited)
 	}()
-	return direct{cmd}, nil
+	return d, nil
 }
