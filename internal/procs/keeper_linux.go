@@ -30,6 +30,17 @@ const RoleName = "procs-keeper"
 // passes it to reexec.Main.
 var Role = reexec.Role{Name: RoleName, Main: keep}
 
+// A binary that starts commands through a package that imports this one
+// may not list Role (a test binary of internal/runtimes, which calls the
+// audit): started as a keeper it would run its own work again instead,
+// its tests each starting servers of their own. The keeper takes over
+// here, before any of the binary's own code runs.
+func init() {
+	if os.Getenv(reexec.Env) == RoleName {
+		os.Exit(keep())
+	}
+}
+
 // keptRoleEnv carries the role the command itself is to play, if the
 // starter's environment named one (a test binary that is its own server):
 // the keeper's own role would otherwise replace it.
