@@ -122,7 +122,7 @@ func TestQEMUSoak(t *testing.T) {
 	kernel := testKernel()
 	need(t, kernel != "", "a Linux kernel image", "run scripts/fetch-kernel.sh or set BINDMATRIX_KERNEL")
 	obs, err := Run(t.Context(), Config{Under: "qemu", Kernel: kernel, Repeat: runs,
-		Only: "proto=tcp,state=time_wait,state=established,process=same,process=other"})
+		Only: "proto=tcp,state=time_wait,state=established,process=same,process=other,family=ipv4,family=ipv6,family=dual"})
 	if err != nil {
 		t.Fatal(err)
 	}
