@@ -271,8 +271,12 @@ func auditLateSockets(ctx context.Context, srv *server, socks []inventory.Socket
 		}
 		// Serving sockets only: a resolver's query sockets come and go on
 		// ephemeral ports all the time, and would never let this end.
+		// A socket whose owner the OS does not record (Wine) is the
+		// server's only by when it appeared: after the attempts, other
+		// programs' sockets come and go too, and taking one for the
+		// server's would attack a stranger. Such late sockets stay out.
 		fresh := serving(slices.DeleteFunc(again, func(x inventory.Socket) bool {
-			return slices.ContainsFunc(socks, func(s inventory.Socket) bool { return identical(s, x) })
+			return x.Unrecorded || slices.ContainsFunc(socks, func(s inventory.Socket) bool { return identical(s, x) })
 		}), 0)
 		if len(fresh) == 0 {
 			return out, socks, nil
