@@ -60,7 +60,11 @@ func main() {
 		fmt.Fprintln(os.Stderr, "winetests:", err)
 		os.Exit(2)
 	}
-	defer os.RemoveAll(bin)
+	// os.Exit runs no deferred call: every exit below removes bin first.
+	exit := func(code int) {
+		os.RemoveAll(bin)
+		os.Exit(code)
+	}
 	failed := 0
 	for i, dir := range strings.Fields(string(out)) {
 		exe := filepath.Join(bin, fmt.Sprintf("%02d-%s.test.exe", i, filepath.Base(dir)))
@@ -69,7 +73,7 @@ func main() {
 		build.Env = append(os.Environ(), "GOOS=windows", "GOARCH=amd64", "CGO_ENABLED=0")
 		if msg, err := build.CombinedOutput(); err != nil {
 			fmt.Fprintf(os.Stderr, "winetests: building the tests of %s for windows/amd64: %v\n%s", dir, err, msg)
-			os.Exit(2)
+			exit(2)
 		}
 		if _, err := os.Stat(exe); err != nil {
 			continue // no tests after all
@@ -85,7 +89,7 @@ func main() {
 		switch {
 		case err != nil:
 			fmt.Fprintf(os.Stderr, "winetests: %s under Wine: %v\n", rel, err)
-			os.Exit(2)
+			exit(2)
 		case code != 0:
 			failed++
 			fmt.Printf("FAIL %s (%v, exit %d)\n%s%s\n", rel, time.Since(start).Round(time.Millisecond), code, stdout, stderr)
@@ -103,8 +107,9 @@ func main() {
 	}
 	if failed > 0 {
 		fmt.Printf("%d packages failed under Wine\n", failed)
-		os.Exit(1)
+		exit(1)
 	}
+	exit(0)
 }
 
 // skips lists the tests a verbose test run skipped, each with its reason:
