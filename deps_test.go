@@ -26,7 +26,7 @@ const module = "github.com/bindmatrix/bindmatrix/"
 // golang.org/x/sys are allowed everywhere (see externalAllowed).
 const policy = `
 # The documents and the pure parsers: no syscalls, nothing of ours.
-NONE < matrix, internal/socktable, internal/atomicfile, internal/progress, internal/reexec;
+NONE < matrix, internal/socktable, internal/atomicfile, internal/progress, internal/reexec, internal/proctab;
 
 # Raw sockets, and what machine this is.
 matrix < internal/sock, internal/host, internal/model;
@@ -36,10 +36,11 @@ matrix, internal/atomicfile < internal/accept;
 internal/sock, internal/socktable < internal/witness;
 internal/sock < internal/ports;
 internal/sock, internal/reexec < internal/child;
-internal/reexec < internal/procs;
+internal/reexec, internal/proctab < internal/procs;
 
 # Walking sockets into states, delivering traffic, listing a machine's sockets.
-internal/witness < internal/deliver, internal/inventory, internal/testenv;
+internal/witness < internal/deliver, internal/testenv;
+internal/witness, internal/proctab < internal/inventory;
 internal/witness, internal/ports < internal/walk;
 
 # The matrix runner, the audit, the lanes.

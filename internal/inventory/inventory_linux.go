@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/bindmatrix/bindmatrix/internal/proctab"
 	"github.com/bindmatrix/bindmatrix/internal/socktable"
 	"github.com/bindmatrix/bindmatrix/internal/witness"
 	"github.com/bindmatrix/bindmatrix/matrix"
@@ -152,29 +153,8 @@ func Tree(pid int) ([]int, error) {
 		return nil, err
 	}
 	children := map[int][]int{}
-	for _, p := range allPIDs() {
-		stat, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(p), "stat"))
-		if err != nil {
-			continue // gone meanwhile
-		}
-		if parent, ok := parentOf(string(stat)); ok {
-			children[parent] = append(children[parent], p)
-		}
+	for p, parent := range proctab.Parents() {
+		children[parent] = append(children[parent], p)
 	}
 	return descendants(pid, children), nil
-}
-
-// parentOf reads the parent PID from /proc/PID/stat: "PID (COMM) STATE
-// PPID ...", where COMM may hold spaces and parentheses.
-func parentOf(stat string) (int, bool) {
-	i := strings.LastIndexByte(stat, ')')
-	if i < 0 {
-		return 0, false
-	}
-	f := strings.Fields(stat[i+1:])
-	if len(f) < 2 {
-		return 0, false
-	}
-	ppid, err := strconv.Atoi(f[1])
-	return ppid, err == nil
 }

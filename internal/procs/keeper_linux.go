@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,6 +15,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/bindmatrix/bindmatrix/internal/proctab"
 	"github.com/bindmatrix/bindmatrix/internal/reexec"
 )
 
@@ -332,7 +332,7 @@ func signalAll(sig unix.Signal, skip map[int]bool) []int {
 
 // below lists the processes below root in the process tree (/proc).
 func below(root int) []int {
-	parents := parentsOf()
+	parents := proctab.Parents()
 	var out []int
 	for pid := range parents {
 		if pid != root && isBelow(pid, root, parents) {
@@ -344,7 +344,7 @@ func below(root int) []int {
 
 // stillBelow re-reads the tree for pid: after its pidfd was opened, it
 // names the process below root or nothing.
-func stillBelow(pid, root int) bool { return isBelow(pid, root, parentsOf()) }
+func stillBelow(pid, root int) bool { return isBelow(pid, root, proctab.Parents()) }
 
 func isBelow(pid, root int, parents map[int]int) bool {
 	for range len(parents) + 1 {
@@ -358,39 +358,4 @@ func isBelow(pid, root int, parents map[int]int) bool {
 		pid = p
 	}
 	return false
-}
-
-// parentsOf maps every process to its parent, from /proc/PID/stat.
-func parentsOf() map[int]int {
-	parents := map[int]int{}
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		data, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		if err != nil {
-			continue
-		}
-		if ppid, ok := parseParent(string(data)); ok {
-			parents[pid] = ppid
-		}
-	}
-	return parents
-}
-
-// parseParent reads the parent from a /proc/PID/stat line: "PID (COMM)
-// STATE PPID ...", where COMM may hold spaces and parentheses.
-func parseParent(stat string) (int, bool) {
-	i := strings.LastIndexByte(stat, ')')
-	if i < 0 {
-		return 0, false
-	}
-	f := strings.Fields(stat[i+1:])
-	if len(f) < 2 {
-		return 0, false
-	}
-	ppid, err := strconv.Atoi(f[1])
-	return ppid, err == nil
 }

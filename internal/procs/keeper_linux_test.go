@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bindmatrix/bindmatrix/internal/proctab"
 	"github.com/bindmatrix/bindmatrix/internal/reexec"
 )
 
@@ -45,7 +46,7 @@ func startStray(t *testing.T) (*Group, int) {
 func TestAStrayStaysInTheGroup(t *testing.T) {
 	g, stray := startStray(t)
 	waitUntil(t, "the stray below the keeper", func() bool {
-		parents := parentsOf()
+		parents := proctab.Parents()
 		return parents[stray] == g.Root()
 	})
 	if !slices.Contains(below(g.Root()), stray) {
@@ -107,22 +108,5 @@ func TestTheCommandGetsTheStartersRole(t *testing.T) {
 	env = commandEnv([]string{"A=1", reexec.Env + "=" + RoleName})
 	if want := []string{"A=1"}; !slices.Equal(env, want) {
 		t.Errorf("%q, want %q", env, want)
-	}
-}
-
-func TestParseParent(t *testing.T) {
-	for stat, want := range map[string]int{
-		"123 (sshd) S 45 123 123 0": 45,
-		"9 (a) b (c)) R 1 9 9":      1,
-		"77 (with space) Z 2 0":     2,
-	} {
-		if got, ok := parseParent(stat); !ok || got != want {
-			t.Errorf("%q: %d %v, want %d", stat, got, ok, want)
-		}
-	}
-	for _, bad := range []string{"", "1 (x", "1 (x) S", "1 (x) S nope"} {
-		if _, ok := parseParent(bad); ok {
-			t.Errorf("%q parsed", bad)
-		}
 	}
 }
