@@ -200,12 +200,27 @@ func WindowsPath(file string) string {
 }
 
 // withStderr adds the end of the inner run's stderr to err, which is where
-// a Go panic or a Wine loader error shows.
+// a Wine loader error shows; a Go crash says what it was at its start,
+// above every goroutine's stack, so those first lines come too.
 func withStderr(err error, stderr string) error {
 	if strings.TrimSpace(stderr) == "" {
 		return fmt.Errorf("%w (nothing on its stderr)", err)
 	}
-	return fmt.Errorf("%w\nits stderr:\n%s", err, lastLines(stderr, 20))
+	return fmt.Errorf("%w\nits stderr:\n%s%s", err, crashHead(stderr), lastLines(stderr, 20))
+}
+
+// crashHead is the first lines of a Go crash in stderr (from "panic:" or
+// "fatal error:" on, up to the first goroutine's stack), then "...", or
+// "" when stderr holds none.
+func crashHead(stderr string) string {
+	lines := strings.Split(stderr, "\n")
+	for i, l := range lines {
+		if strings.HasPrefix(l, "panic: ") || strings.HasPrefix(l, "fatal error: ") {
+			end := min(i+8, len(lines))
+			return strings.Join(lines[i:end], "\n") + "\n...\n"
+		}
+	}
+	return ""
 }
 
 // runInWine runs a Windows program under wine64 with a time limit. Its

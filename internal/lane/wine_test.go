@@ -1,6 +1,7 @@
 package lane
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -154,5 +155,24 @@ func TestPrefixReadyNeedsWhatTheBuildLoads(t *testing.T) {
 	os.Remove(filepath.Join(prefix, "drive_c", "windows", "system32", "ws2_32.dll"))
 	if prefixReady(prefix, "key") {
 		t.Error("a prefix without ws2_32.dll is ready")
+	}
+}
+
+// TestACrashSaysWhatItWas: a Go crash's first lines (what it was) reach
+// the error beside the end of its stack dump.
+func TestACrashSaysWhatItWas(t *testing.T) {
+	var dump strings.Builder
+	dump.WriteString("fatal error: unexpected signal during runtime execution\n[signal 0xc0000005 code=0x0 addr=0x0 pc=0x0]\n\n")
+	for i := range 100 {
+		fmt.Fprintf(&dump, "goroutine %d [GC worker (idle)]:\n\truntime/mgc.go:1695\n", i)
+	}
+	err := withStderr(errors.New("exit status 2"), dump.String())
+	for _, want := range []string{"fatal error: unexpected signal", "goroutine 99 [GC worker"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("the error lacks %q:\n%v", want, err)
+		}
+	}
+	if err := withStderr(errors.New("exit status 1"), "wine: could not load\n"); strings.Contains(err.Error(), "...") {
+		t.Errorf("a stderr without a crash got a crash head: %v", err)
 	}
 }
